@@ -1,0 +1,335 @@
+// A client stream (RFC 6120): header → STARTTLS → SASL → restart → bind → stanzas.
+// The same negotiation runs over TCP and WebSocket; XmlStream hides the framing.
+import { randomBytes } from 'node:crypto';
+import { StreamError, StanzaError } from '../errors.ts';
+import { x, type Element } from '../xml/element.ts';
+import { parseJid, JidError, type Jid } from '../jid.ts';
+import { IQ_TYPES, PRESENCE_TYPES, errorReply, isStanzaName, stanzaType, type Stanza } from '../stanza.ts';
+import { SerialQueue } from '../stream/serial-queue.ts';
+import { NS_FRAMING, NS_STREAM, type PeerHeader, type XmlStream } from '../stream/xml-stream.ts';
+import { SaslNegotiation, NS_SASL } from './sasl-negotiation.ts';
+import { bindResource, NS_BIND, NS_SESSION } from './bind.ts';
+import type { Host } from '../host.ts';
+import type { PresenceState } from '../im/presence.ts';
+import type { C2sServices } from './c2s-services.ts';
+
+export const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
+
+export class ClientSession implements PresenceState {
+  readonly id = randomBytes(8).toString('hex');
+  readonly createdAt = Date.now();
+  host: Host | null = null;
+  /** The authenticated account (bare JID) once SASL succeeded. */
+  user: Jid | null = null;
+  private boundJid: Jid | null = null;
+  private fromString = '';
+  private streamOpen = false;
+  /** Bumped at every stream restart: work queued for the old stream is dropped. */
+  private generation = 0;
+  private lang = 'en';
+  private readonly queue: SerialQueue;
+  private readonly sasl: SaslNegotiation;
+  private ended = false;
+  private pingSentAt = 0;
+
+  available = false;
+  priority = 0;
+  presence: Element | null = null;
+
+  constructor(
+    readonly stream: XmlStream,
+    private readonly services: C2sServices,
+    /** TLS must be negotiated before anything else (listener setting, RFC 6120 §5.3.1). */
+    private readonly requireTls: boolean,
+  ) {
+    this.queue = new SerialQueue(
+      services.config.c2s.queueLength,
+      () => stream.pause(),
+      () => stream.resume(),
+      (err) => this.internalError(err),
+    );
+    this.sasl = new SaslNegotiation(this, services);
+    stream.setHandlers({
+      open: (h) => this.onOpen(h),
+      element: (el) => this.onElement(el),
+      end: () => this.close(),
+      error: (err) => this.close(err),
+      closed: () => this.onClosed(),
+    });
+    services.live.add(this);
+  }
+
+  get jid(): Jid {
+    if (!this.boundJid) throw new Error('session not bound');
+    return this.boundJid;
+  }
+
+  get isBound(): boolean {
+    return this.boundJid !== null;
+  }
+
+  send(stanza: Element): void {
+    this.stream.send(stanza);
+  }
+
+  setPresence(presence: Element | null, priority: number): void {
+    this.presence = presence;
+    this.available = presence !== null;
+    this.priority = priority;
+  }
+
+  close(error?: StreamError): void {
+    this.queue.clear();
+    this.stream.close(error);
+    this.cleanup();
+  }
+
+  /** Called by the idle sweep (C2sListeners) with the current time. */
+  tick(now: number, lastRead: number): void {
+    const { c2s } = this.services.config;
+    if (!this.boundJid) {
+      if (now - this.createdAt > c2s.authTimeoutSeconds * 1000) this.close(new StreamError('connection-timeout', 'authentication took too long'));
+      return;
+    }
+    if (this.pingSentAt > 0 && lastRead < this.pingSentAt) {
+      if (now - this.pingSentAt > c2s.pingTimeoutSeconds * 1000) this.close(new StreamError('connection-timeout'));
+      return;
+    }
+    this.pingSentAt = 0;
+    if (now - lastRead > c2s.idleSeconds * 1000) {
+      // XEP-0199 §4.2: a server-to-client ping; any traffic at all counts as the answer.
+      this.pingSentAt = now;
+      this.send(x('iq', { type: 'get', id: `ping-${now.toString(36)}`, from: this.host!.domain, to: this.fromString }, x('ping', { xmlns: 'urn:xmpp:ping' })));
+    }
+  }
+
+  // ---- stream header and features (RFC 6120 §4.7, §4.3.2)
+
+  private onOpen(h: PeerHeader): void {
+    if (this.ended) return;
+    if (this.streamOpen) return this.close(new StreamError('bad-format', 'the stream is already open'));
+    const problem = this.checkHeader(h);
+    if (problem) {
+      // RFC 6120 §4.9.1.2: our own header first, from the host when we serve it.
+      this.stream.sendOpen({ from: this.host?.domain, id: newStreamId(), lang: 'en' });
+      return this.close(problem);
+    }
+    this.streamOpen = true;
+    if (h.lang) this.lang = h.lang;
+    let to: string | undefined;
+    if (h.from) to = tryJidString(h.from);
+    // RFC 6120 §4.7.3: a new id for every stream, restarts included.
+    this.stream.sendOpen({ from: this.host!.domain, to, id: newStreamId(), lang: 'en' });
+    this.stream.send(this.features());
+  }
+
+  private checkHeader(h: PeerHeader): StreamError | null {
+    const ws = this.stream.framing === 'websocket';
+    if (ws ? h.uri !== NS_FRAMING || h.name !== 'open' : h.uri !== NS_STREAM || h.name !== 'stream') {
+      return new StreamError('invalid-namespace', 'the stream header is not <stream:stream> in the streams namespace');
+    }
+    // RFC 6120 §4.8.5: the streams namespace is written with the 'stream' prefix.
+    if (!ws && h.prefix !== 'stream') return new StreamError('bad-namespace-prefix');
+    if (h.contentNs !== 'jabber:client') return new StreamError('invalid-namespace', 'the content namespace must be jabber:client');
+    const host = h.to ? this.services.hosts.get(h.to.toLowerCase().replace(/\.$/, '')) : undefined;
+    if (this.host === null && host) this.host = host;
+    if (!host || host !== this.host) return new StreamError('host-unknown', h.to ? undefined : "the stream header needs a 'to' address");
+    // RFC 6120 §4.7.5: version 1.x is spoken as 1.0; no version, or another major version, is not supported.
+    if (!h.version || !/^1\.\d+$/.test(h.version)) return new StreamError('unsupported-version', 'only XMPP 1.0 streams are supported');
+    return null;
+  }
+
+  private features(): Element {
+    const features = x('stream:features');
+    if (!this.user) {
+      if (this.stream.canStartTls) {
+        features.cnode(x('starttls', { xmlns: NS_TLS }, this.requireTls ? x('required') : null));
+        // RFC 6120 §5.3.1: while TLS is mandatory, it is the only feature offered.
+        if (this.requireTls) return features;
+      }
+      features.cnode(this.sasl.mechanismsFeature());
+      const cb = this.sasl.channelBindingFeature();
+      if (cb) features.cnode(cb);
+      return features;
+    }
+    features.cnode(x('bind', { xmlns: NS_BIND }));
+    // RFC 3921 session establishment is a no-op; advertised as optional for old clients.
+    features.cnode(x('session', { xmlns: NS_SESSION }, x('optional')));
+    const extra: Element[] = [];
+    this.host!.hooks.run('c2s/features', { secure: this.stream.secure, features: extra });
+    for (const f of extra) features.cnode(f);
+    return features;
+  }
+
+  // ---- elements
+
+  private onElement(el: Element): void {
+    if (this.ended) return;
+    if (!this.streamOpen) return this.close(new StreamError('not-authorized', 'the stream is not open'));
+    const gen = this.generation;
+    this.queue.push(() => (gen === this.generation && !this.ended ? this.handle(el) : undefined));
+  }
+
+  private handle(el: Element): void | Promise<void> {
+    if (this.boundJid) return this.handleStanza(el);
+    if (this.user) return this.handleBeforeBind(el);
+    return this.handleBeforeAuth(el);
+  }
+
+  private handleBeforeAuth(el: Element): void | Promise<void> {
+    const ns = el.attrs.xmlns;
+    if (ns === NS_TLS && el.name === 'starttls') return this.startTls();
+    if (ns === NS_SASL) {
+      if (this.mustStartTls()) return this.sasl.refuse('encryption-required');
+      return this.sasl.handle(el);
+    }
+    if (ns === undefined && isStanzaName(el.name)) return this.close(new StreamError('not-authorized'));
+    return this.close(new StreamError(ns === undefined ? 'unsupported-stanza-type' : 'not-authorized'));
+  }
+
+  private mustStartTls(): boolean {
+    return this.requireTls && this.stream.canStartTls;
+  }
+
+  private async startTls(): Promise<void> {
+    if (!this.stream.canStartTls) {
+      // RFC 6120 §5.4.2.2: <failure/>, then the stream and the connection close.
+      this.stream.send(x('failure', { xmlns: NS_TLS }));
+      return this.close();
+    }
+    this.stream.send(x('proceed', { xmlns: NS_TLS }));
+    this.restartStream();
+    try {
+      await this.stream.startTls(this.host?.domain);
+    } catch {
+      this.stream.destroy();
+    }
+  }
+
+  /** After STARTTLS and after SASL success the client opens a new stream (RFC 6120 §4.3.3). */
+  restartStream(): void {
+    this.generation++;
+    this.queue.clear();
+    this.streamOpen = false;
+    this.stream.restart();
+  }
+
+  /** SASL succeeded for `user` (called by SaslNegotiation). */
+  authenticated(user: Jid): void {
+    this.user = user;
+  }
+
+  private handleBeforeBind(el: Element): void | Promise<void> {
+    if (el.name === 'iq' && el.attrs.xmlns === undefined) {
+      const bind = el.getChild('bind', NS_BIND);
+      if (bind) return bindResource(this, el, bind, this.services);
+    }
+    // RFC 6120 §7.1: nothing but binding until a resource is bound.
+    return this.close(new StreamError('not-authorized', 'bind a resource first'));
+  }
+
+  /** Resource binding succeeded (called by bindResource). */
+  bound(full: Jid): void {
+    this.boundJid = full;
+    this.fromString = full.toString();
+  }
+
+  // ---- stanzas from a bound client: validate and stamp at the edge, then route
+
+  private handleStanza(el: Element): void | Promise<void> {
+    const kind = el.name;
+    if (el.attrs.xmlns !== undefined || !isStanzaName(kind)) {
+      return this.close(new StreamError('unsupported-stanza-type', `<${el.name}/> is not a stanza`));
+    }
+    const claimed = el.attrs.from;
+    // RFC 6120 §8.1.2.1: the server stamps 'from'; a client claiming another address breaks the stream.
+    if (claimed !== undefined && claimed !== this.fromString && !this.isOwnAddress(claimed)) {
+      return this.close(new StreamError('invalid-from'));
+    }
+    el.attrs.from = this.fromString;
+    // RFC 6120 §8.1.5: a stanza without xml:lang takes the stream's.
+    if (el.attrs['xml:lang'] === undefined && this.lang !== 'en') el.attrs['xml:lang'] = this.lang;
+    const type = stanzaType(kind, el);
+    const from = this.boundJid!;
+    let to: Jid | null = null;
+    const toAttr = el.attrs.to;
+    if (toAttr !== undefined) {
+      try {
+        to = parseJid(toAttr);
+      } catch (err) {
+        if (!(err instanceof JidError)) throw err;
+        return this.reject({ el, kind, type, from, to: null }, new StanzaError('jid-malformed'));
+      }
+    }
+    const s: Stanza = { el, kind, type, from, to };
+    const invalid = validateStanza(s);
+    if (invalid) return this.reject(s, invalid);
+    const go = this.host!.hooks.run('stanza/outbound', { stanza: s, session: this });
+    if (go === true) return this.services.router.route(s, this);
+    if (go === false) return;
+    return go.then((ok) => (ok ? this.services.router.route(s, this) : undefined));
+  }
+
+  private isOwnAddress(claimed: string): boolean {
+    try {
+      const j = parseJid(claimed);
+      return j.equals(this.boundJid!) || j.equals(this.boundJid!.bare());
+    } catch {
+      return false;
+    }
+  }
+
+  private reject(s: Stanza, error: StanzaError): void {
+    if (s.type !== 'error') this.send(errorReply({ ...s, to: null }, error));
+  }
+
+  // ---- end of session
+
+  private onClosed(): void {
+    this.queue.clear();
+    this.cleanup();
+  }
+
+  private cleanup(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.services.live.delete(this);
+    if (this.boundJid) {
+      this.services.sessions.remove(this);
+      this.services.presence.sessionEnded(this);
+      this.host!.hooks.run('session/closed', { session: this });
+    }
+  }
+
+  private internalError(err: unknown): void {
+    this.services.log.error({ err, session: this.id }, 'stanza processing failed');
+    this.close(new StreamError('internal-server-error'));
+  }
+}
+
+/** RFC 6120 §8.2.3, §8.1.3 and RFC 6121 §4.7.1: what a stanza must look like. */
+function validateStanza(s: Stanza): StanzaError | null {
+  if (s.kind === 'iq') {
+    if (!IQ_TYPES.has(s.type)) return new StanzaError('bad-request', "an IQ needs a type of get, set, result or error");
+    if (!s.el.attrs.id) return new StanzaError('bad-request', 'an IQ needs an id');
+    if ((s.type === 'get' || s.type === 'set') && s.el.getChildElements().length !== 1) {
+      return new StanzaError('bad-request', 'an IQ get or set has exactly one child element');
+    }
+  } else if (s.kind === 'presence' && !PRESENCE_TYPES.has(s.type)) {
+    return new StanzaError('bad-request', `unknown presence type '${s.type}'`);
+  }
+  // RFC 6121 §5.2.2: a message of unknown type is handled as 'normal' by its recipients.
+  return null;
+}
+
+function newStreamId(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+function tryJidString(s: string): string | undefined {
+  try {
+    return parseJid(s).toString();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,207 @@
+// The running server: storage, hosts and their modules, certificates, listeners, and the
+// order in which they start and stop.
+import { resolve as resolvePath, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StreamError } from './errors.ts';
+import { Host } from './host.ts';
+import { LocalSessionRegistry } from './sessions.ts';
+import { Router } from './router.ts';
+import { LocalDelivery } from './im/delivery.ts';
+import { PresenceBroker } from './im/presence.ts';
+import { Accounts, accountCollections } from './accounts.ts';
+import { startModule, type Module } from './module.ts';
+import { openStore } from './storage/open-store.ts';
+import { ensureCollections, type Store, type CollectionSpec } from './storage/port.ts';
+import { CertificateStore } from './tls/certificate-store.ts';
+import { AuthThrottle } from './sasl/auth-throttle.ts';
+import { HttpRouter } from './net/http-router.ts';
+import { listenC2s, type Listening } from './net/c2s-listener.ts';
+import { listenHttp } from './net/http-listener.ts';
+import { placeholderPage, webClientHandler } from './net/web-client.ts';
+import { NS_SESSION } from './c2s/bind.ts';
+import type { ClientSession } from './c2s/client-session.ts';
+import type { C2sServices } from './c2s/c2s-services.ts';
+import type { TlsSettings } from './stream/socket-stream.ts';
+import type { Config } from './config/load-config.ts';
+import type { Logger } from './log.ts';
+
+export interface ServerOptions {
+  config: Config;
+  /** Every module Chorus knows; those set to `false` in the config are not started. */
+  modules: readonly Module<unknown>[];
+  log: Logger;
+  /** A store to use instead of opening the configured one (tests). It is closed by stop() too. */
+  store?: Store;
+}
+
+const CLIENT_DIST = fileURLToPath(new URL('../client/dist', import.meta.url));
+
+export class Server {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly hosts = new Map<string, Host>();
+  readonly sessions = new LocalSessionRegistry();
+  readonly http = new HttpRouter();
+  readonly listeners: Listening[] = [];
+  store!: Store;
+  accounts!: Accounts;
+  router!: Router;
+  certificates: CertificateStore | null = null;
+  private presence!: PresenceBroker;
+  private readonly live = new Set<ClientSession>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private stopping: Promise<void> | null = null;
+
+  constructor(private readonly opts: ServerOptions) {
+    this.config = opts.config;
+    this.log = opts.log;
+  }
+
+  get dataDir(): string {
+    return resolvePath(this.config.dataDir);
+  }
+
+  /**
+   * Open storage and set up hosts and modules, without listening: what the CLI's account
+   * commands need. start() calls it first.
+   */
+  async open(): Promise<void> {
+    const { config } = this;
+    this.store = this.opts.store ?? (await openStore(storageSettings(config, this.dataDir), this.log));
+    const specs: CollectionSpec[] = [...accountCollections];
+    for (const m of this.enabledModules()) specs.push(...(m.collections ?? []));
+    await ensureCollections(this.store, specs);
+    this.accounts = new Accounts(this.store, { scramIterations: config.sasl.scramIterations });
+
+    const delivery = new LocalDelivery(this.sessions, this.accounts);
+    this.presence = new PresenceBroker(this.sessions);
+    this.router = new Router(this.hosts, delivery, this.presence, this.log);
+    delivery.attach(this.router);
+    this.presence.attach(this.router);
+
+    for (const hostConfig of config.hosts) {
+      const host = new Host(hostConfig, this.log);
+      this.hosts.set(host.domain, host);
+      // RFC 6121 Appendix E (RFC 3921 session): accepted and answered with an empty result.
+      host.iq.handle('set', NS_SESSION, 'account', () => null, 'core', { feature: false });
+      for (const mod of this.enabledModules()) {
+        host.modules.push(
+          await startModule(mod, config.modules[mod.name], {
+            host,
+            store: this.store,
+            accounts: this.accounts,
+            log: this.log,
+            sessions: this.sessions,
+            http: this.http,
+            route: (el) => void this.router.routeElement(el),
+          }),
+        );
+      }
+    }
+  }
+
+  /** Open everything and start listening. */
+  async start(): Promise<void> {
+    await this.open();
+    const { config } = this;
+    this.certificates = new CertificateStore({
+      dataDir: this.dataDir,
+      hosts: config.hosts.map((h) => ({ domain: h.domain, extraNames: h.serviceNames, explicit: h.certificate })),
+      log: this.log,
+    });
+    await this.certificates.load();
+    const certificates = this.certificates;
+    const tlsFor = (host?: string): TlsSettings => certificates.serverOptions(host);
+    const onReload = (fn: () => void) => void certificates.onReload(fn);
+
+    const services: C2sServices = {
+      hosts: this.hosts,
+      sessions: this.sessions,
+      router: this.router,
+      presence: this.presence,
+      accounts: this.accounts,
+      throttle: new AuthThrottle({
+        perIp: { attempts: config.sasl.throttle.perIp.attempts, windowMs: config.sasl.throttle.perIp.windowSeconds * 1000 },
+        perAccount: { attempts: config.sasl.throttle.perAccount.attempts, windowMs: config.sasl.throttle.perAccount.windowSeconds * 1000 },
+      }),
+      config,
+      log: this.log,
+      live: this.live,
+    };
+
+    const domains = [...this.hosts.keys()];
+    this.http.route('GET', '/*', webClientHandler(CLIENT_DIST, () => placeholderPage(domains, '/xmpp-websocket')), 'web-client');
+    try {
+      for (const l of config.listeners) {
+        const listening =
+          l.type === 'c2s'
+            ? await listenC2s(l, tlsFor, services, onReload)
+            : await listenHttp(l, { router: this.http, tls: tlsFor(), services, onReload });
+        this.listeners.push(listening);
+        this.log.info({ listener: listening.kind, address: listening.address, port: listening.port }, 'listening');
+      }
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.sweepTimer = setInterval(() => this.sweep(), sweepInterval(config));
+    this.sweepTimer.unref();
+    this.log.info({ hosts: domains, storage: config.storage.kind }, 'Chorus started');
+  }
+
+  /** The port a listener of this kind got (tests listen on port 0). */
+  port(kind: 'c2s-starttls' | 'c2s-direct-tls' | 'http' | 'https'): number {
+    const l = this.listeners.find((x) => x.kind === kind);
+    if (!l) throw new Error(`no ${kind} listener`);
+    return l.port;
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, send every stream <system-shutdown/>, give them a
+   * moment to close, then stop modules and flush storage.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    const closing = this.listeners.splice(0).map((l) => l.close());
+    const sessions = [...this.live];
+    for (const s of sessions) s.close(new StreamError('system-shutdown'));
+    await waitUntil(() => sessions.every((s) => s.stream.isClosed), this.config.shutdownGraceSeconds * 1000);
+    for (const s of sessions) if (!s.stream.isClosed) s.stream.destroy();
+    await Promise.all(closing);
+    for (const host of this.hosts.values()) await host.stopModules();
+    if (this.store) await this.store.close();
+    this.log.info('Chorus stopped');
+  }
+
+  private enabledModules(): Module<unknown>[] {
+    return this.opts.modules.filter((m) => this.config.modules[m.name] !== false);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const s of this.live) s.tick(now, s.stream.lastActivity);
+  }
+}
+
+function storageSettings(config: Config, dataDir: string) {
+  const s = config.storage;
+  return s.kind === 'mongodb'
+    ? { kind: 'mongodb' as const, uri: s.uri, database: s.database }
+    : { kind: 'embedded' as const, dir: join(dataDir, 'db'), compactionIntervalMs: s.compactionIntervalSeconds * 1000 };
+}
+
+/** Often enough to notice timeouts within a few seconds of their deadline. */
+function sweepInterval(config: Config): number {
+  const shortest = Math.min(config.c2s.authTimeoutSeconds, config.c2s.pingTimeoutSeconds, config.c2s.idleSeconds);
+  return Math.max(250, Math.min(5000, (shortest * 1000) / 4));
+}
+
+async function waitUntil(done: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}

@@ -1,0 +1,204 @@
+// XmlStream over TCP: plain (upgradable with STARTTLS) or TLS from the first byte (XEP-0368).
+import * as tls from 'node:tls';
+import type * as net from 'node:net';
+import { StreamParser, type StreamHeader } from '../xml/stream-parser.ts';
+import { randomBytes } from 'node:crypto';
+import { elementToString, streamHeader, streamClose } from '../xml/serialize.ts';
+import { tlsExporter, tlsServerEndPoint, type ChannelBindingType } from '../tls/channel-binding.ts';
+import { StreamError } from '../errors.ts';
+import type { Element } from '../xml/element.ts';
+import { CLOSE_GRACE_MS, type PeerHeader, type ResponseHeader, type StreamHandlers, type XmlStream } from './xml-stream.ts';
+
+/** The server's TLS settings: the default certificate and context, and SNI selection among the hosts' certificates. */
+export interface TlsSettings extends tls.TlsOptions {
+  secureContext: tls.SecureContext;
+  SNICallback: NonNullable<tls.TlsOptions['SNICallback']>;
+}
+
+export interface SocketStreamOptions {
+  maxElementBytes: number;
+  /**
+   * For STARTTLS: the TLS settings for the host the client named in its stream header, so the
+   * handshake starts with that host's certificate even without SNI. Absent: no STARTTLS.
+   */
+  tls?: (host: string | undefined) => TlsSettings;
+}
+
+export class SocketStream implements XmlStream {
+  readonly framing = 'tcp';
+  readonly remoteAddress: string;
+  private socket: net.Socket | tls.TLSSocket;
+  lastActivity = Date.now();
+  private handlers: StreamHandlers | null = null;
+  private readonly parser: StreamParser;
+  private closing = false;
+  private peerEnded = false;
+  private parserFailed = false;
+  private gone = false;
+  private headerSent = false;
+  private graceTimer: NodeJS.Timeout | null = null;
+  /** Set while STARTTLS is under way: any plaintext after <starttls/> is discarded (RFC 6120 §5.4.3.3). */
+  private discarding = false;
+
+  constructor(socket: net.Socket | tls.TLSSocket, private readonly opts: SocketStreamOptions) {
+    this.socket = socket;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.parser = new StreamParser(
+      {
+        streamStart: (h) => this.handlers?.open(toPeerHeader(h)),
+        element: (el) => {
+          if (!this.discarding && !this.closing) this.handlers?.element(el);
+        },
+        streamEnd: () => this.onPeerEnd(),
+        error: (err) => {
+          this.parserFailed = true;
+          // While closing, input we cannot parse ends the wait for the peer's closing tag.
+          if (this.closing) this.socket.end();
+          else this.handlers?.error(err);
+        },
+      },
+      { maxElementBytes: opts.maxElementBytes },
+    );
+    this.attach(socket);
+  }
+
+  get secure(): boolean {
+    return this.socket instanceof tls.TLSSocket;
+  }
+
+  get canStartTls(): boolean {
+    return !this.secure && this.opts.tls !== undefined;
+  }
+
+  get isClosed(): boolean {
+    return this.gone;
+  }
+
+  setHandlers(handlers: StreamHandlers): void {
+    this.handlers = handlers;
+  }
+
+  sendOpen(header: ResponseHeader): void {
+    this.headerSent = true;
+    this.write(streamHeader({ ...header, version: '1.0', contentNs: 'jabber:client' }));
+  }
+
+  send(el: Element): void {
+    this.write(elementToString(el));
+  }
+
+  async startTls(host?: string): Promise<void> {
+    const settingsFor = this.opts.tls;
+    if (!settingsFor || this.secure) throw new Error('STARTTLS is not available on this stream');
+    const tlsOpts = settingsFor(host);
+    this.discarding = true;
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    plain.removeAllListeners('close');
+    plain.removeAllListeners('error');
+    const secure = new tls.TLSSocket(plain, { ...tlsOpts, isServer: true });
+    this.socket = secure;
+    this.attach(secure);
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secure', resolve);
+      secure.once('error', reject);
+      secure.once('close', () => reject(new Error('closed during the TLS handshake')));
+    });
+    this.parser.reset();
+    this.headerSent = false;
+    this.discarding = false;
+  }
+
+  restart(): void {
+    this.parser.reset();
+    this.headerSent = false;
+  }
+
+  close(error?: StreamError): void {
+    if (this.closing || this.gone) return;
+    this.closing = true;
+    if (error) {
+      // RFC 6120 §4.9.1.2: even an error on the header is sent inside a stream of our own.
+      if (!this.headerSent) this.sendOpen({ id: randomBytes(12).toString('base64url'), lang: 'en' });
+      this.write(elementToString(error.toElement()));
+    }
+    this.write(streamClose);
+    // After ill-formed input the parser is stopped and could not see the peer's closing tag.
+    if (this.peerEnded || this.parserFailed) {
+      this.socket.end();
+      return;
+    }
+    // RFC 6120 §4.4: wait for the peer's closing tag, but not forever.
+    this.graceTimer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
+    this.graceTimer.unref();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  channelBinding(type: ChannelBindingType): Buffer | undefined {
+    if (!(this.socket instanceof tls.TLSSocket)) return undefined;
+    return type === 'tls-exporter' ? tlsExporter(this.socket) : tlsServerEndPoint(this.socket);
+  }
+
+  channelBindingTypes(): ChannelBindingType[] {
+    const out: ChannelBindingType[] = [];
+    if (this.channelBinding('tls-exporter')) out.push('tls-exporter');
+    if (this.channelBinding('tls-server-end-point')) out.push('tls-server-end-point');
+    return out;
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  private attach(socket: net.Socket): void {
+    socket.on('data', (chunk: Buffer) => {
+      this.lastActivity = Date.now();
+      if (!this.discarding) this.parser.write(chunk);
+    });
+    socket.on('error', () => {
+      // 'close' follows; a reset peer is an ordinary end of session.
+    });
+    socket.on('close', () => this.onTransportClosed());
+  }
+
+  private onPeerEnd(): void {
+    this.peerEnded = true;
+    if (this.closing) {
+      // Our close was answered: the stream is done.
+      this.socket.end();
+      return;
+    }
+    this.handlers?.end();
+  }
+
+  private onTransportClosed(): void {
+    if (this.gone) return;
+    this.gone = true;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.handlers?.closed();
+  }
+
+  private write(text: string): void {
+    if (!this.gone && this.socket.writable) this.socket.write(text);
+  }
+}
+
+function toPeerHeader(h: StreamHeader): PeerHeader {
+  return {
+    name: h.name,
+    uri: h.uri,
+    prefix: h.prefix,
+    contentNs: h.namespaces[''],
+    to: h.attrs.to,
+    from: h.attrs.from,
+    version: h.attrs.version,
+    lang: h.attrs['xml:lang'],
+  };
+}

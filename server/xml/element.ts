@@ -1,0 +1,26 @@
+// The stanza type of the whole code base is ltx's Element (DESIGN.md: Dependencies).
+import { Element, createElement, escapeXML, escapeXMLText } from 'ltx';
+
+export { Element, escapeXML, escapeXMLText };
+export type { Node } from 'ltx';
+
+type Attrs = Record<string, string | undefined> | string | null;
+type Child = Element | string | null | undefined | false | (Element | string | null | undefined | false)[];
+
+/** Build an element: `x('iq', { type: 'result', id }, x('query', { xmlns: NS }))`. Falsy children are skipped. */
+export function x(name: string, attrs?: Attrs, ...children: Child[]): Element {
+  const flat: (Element | string)[] = [];
+  for (const c of children) {
+    if (Array.isArray(c)) {
+      for (const d of c) if (d) flat.push(d);
+    } else if (c) {
+      flat.push(c);
+    }
+  }
+  return createElement(name, attrs ?? undefined, ...flat);
+}
+
+/** The element's namespace as resolved at parse time (the parser always sets `xmlns` on top-level elements it emits). */
+export function nsOf(el: Element): string | undefined {
+  return el.getNS();
+}
