@@ -105,7 +105,9 @@ async function readPem(file: string): Promise<string> {
 }
 
 export async function readCertificateFiles(paths: CertificatePaths): Promise<LoadedCertificate> {
-  const [certPem, keyPem] = await Promise.all([readPem(paths.cert), readPem(paths.key)]);
+  // One after the other, so a missing certificate is reported before a missing key, every time.
+  const certPem = await readPem(paths.cert);
+  const keyPem = await readPem(paths.key);
   return parseCertificatePair(certPem, keyPem, paths);
 }
 

@@ -12,6 +12,13 @@
 import type { SaxesTagNS } from 'saxes';
 import { Element } from './element.ts';
 
+/**
+ * Default limit on element nesting (a top-level element is depth 1). Real stanzas stay near 10;
+ * without a limit a small stanza could nest deep enough to overflow the recursive walks of the
+ * rest of the server (serialisation, clone) and cost a DOM node per 3 bytes of input.
+ */
+export const DEFAULT_MAX_DEPTH = 128;
+
 /** The namespace of a parsed top-level element: an absent `xmlns` means the stream's content namespace. */
 export function elementNs(el: Element, contentNs: string): string {
   return el.attrs.xmlns ?? contentNs;
@@ -58,6 +65,11 @@ export class ElementBuilder {
   /** True while inside a top-level element. */
   get open(): boolean {
     return this.depth !== 0;
+  }
+
+  /** How many elements are open (1 inside a top-level element's own tag). */
+  get openDepth(): number {
+    return this.depth;
   }
 
   openTag(tag: SaxesTagNS): void {

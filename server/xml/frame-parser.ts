@@ -12,7 +12,7 @@
 import { SaxesParser } from 'saxes';
 import { StreamError, type StreamErrorCondition } from '../errors.ts';
 import type { Element } from './element.ts';
-import { ElementBuilder } from './element-builder.ts';
+import { DEFAULT_MAX_DEPTH, ElementBuilder } from './element-builder.ts';
 import { handlerSlots, internals } from './saxes-internals.ts';
 import { saxesErrorCondition } from './xml-rules.ts';
 
@@ -55,7 +55,10 @@ class FrameParser {
     on.piHandler = () => this.abort('restricted-xml', 'processing instruction');
     on.doctypeHandler = () => this.abort('restricted-xml', 'DTD');
     on.commentHandler = () => this.abort('restricted-xml', 'comment');
-    on.openTagHandler = (tag) => this.builder.openTag(tag);
+    on.openTagHandler = (tag) => {
+      if (this.builder.openDepth >= DEFAULT_MAX_DEPTH) this.abort('policy-violation', 'elements nested too deeply');
+      this.builder.openTag(tag);
+    };
     on.closeTagHandler = () => {
       const el = this.builder.closeTag();
       if (el !== null) this.result = el;
@@ -102,7 +105,7 @@ const parsers = new Map<string, FrameParser>();
 /**
  * Parse one WebSocket message into its element. Throws StreamError: not-well-formed,
  * restricted-xml, bad-namespace-prefix, unsupported-encoding, or policy-violation when the
- * message exceeds `maxBytes` UTF-8 bytes.
+ * message exceeds `maxBytes` UTF-8 bytes or nests deeper than DEFAULT_MAX_DEPTH.
  */
 export function parseFrame(text: string, maxBytes: number, contentNs: string = NS_CLIENT): Element {
   let p = parsers.get(contentNs);

@@ -11,7 +11,7 @@
 import { SaxesParser, type SaxesTagNS, type XMLDecl } from 'saxes';
 import { StreamError, type StreamErrorCondition } from '../errors.ts';
 import type { Element } from './element.ts';
-import { ElementBuilder, detach, ownString } from './element-builder.ts';
+import { DEFAULT_MAX_DEPTH, ElementBuilder, detach, ownString } from './element-builder.ts';
 import { handlerSlots, internals, type SaxesInternals } from './saxes-internals.ts';
 import { InvalidUtf8Error, Utf8StreamDecoder } from './utf8-decoder.ts';
 import { isXmlWhitespace, saxesErrorCondition, sniffEncoding } from './xml-rules.ts';
@@ -41,6 +41,8 @@ export interface StreamParserHandlers {
 export interface StreamParserOptions {
   /** Limit on the bytes of one top-level element as received; also bounds the prolog and stream header. */
   maxElementBytes: number;
+  /** Limit on element nesting, the top-level element being depth 1 (default DEFAULT_MAX_DEPTH). */
+  maxDepth?: number;
 }
 
 /** Bytes handed to saxes at once: the bound on how far past a limit parsing can go. */
@@ -73,6 +75,7 @@ export class StreamParser {
   private readonly decoder = new Utf8StreamDecoder();
   private readonly builder = new ElementBuilder('');
   private readonly maxBytes: number;
+  private readonly maxDepth: number;
 
   private started = false;
   /** After an error, `</stream:stream>` or stop(): input is ignored until reset(). */
@@ -101,6 +104,7 @@ export class StreamParser {
     opts: StreamParserOptions,
   ) {
     this.maxBytes = opts.maxElementBytes;
+    this.maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
     // XMPP is XML 1.0 (RFC 6120 §11.1): parse with 1.0 rules whatever the declaration says.
     const saxOpts: Opts = { xmlns: true, position: false, forceXMLVersion: true, defaultXMLVersion: '1.0' };
     this.sax = new SaxesParser<Opts>(saxOpts);
@@ -114,7 +118,7 @@ export class StreamParser {
     on.commentHandler = () => this.abortRestricted('comment');
     on.openTagHandler = (tag) => this.onOpenTag(tag);
     on.closeTagHandler = () => this.onCloseTag();
-    on.cdataHandler = (t) => this.onText(t);
+    on.cdataHandler = (t) => this.onCData(t);
     on.errorHandler = (err) => this.onSaxError(err);
   }
 
@@ -250,6 +254,7 @@ export class StreamParser {
   private onOpenTag(tag: SaxesTagNS): void {
     if (this.pending !== null) this.deliverOrStop();
     if (this.started) {
+      if (this.builder.openDepth >= this.maxDepth) this.abort('policy-violation', 'elements nested too deeply');
       this.builder.openTag(tag);
       return;
     }
@@ -291,6 +296,12 @@ export class StreamParser {
       this.boundary = this.byteAt(this.raw.prevI);
     }
     // Before the header saxes itself rejects anything but whitespace.
+  }
+
+  private onCData(t: string): void {
+    if (this.pending !== null || this.pendingEnd) this.deliverOrStop();
+    if (this.builder.open) this.builder.text(t);
+    else if (this.started) this.abort('bad-format', 'CDATA at the stream level');
   }
 
   private onXmlDecl(decl: XMLDecl): void {

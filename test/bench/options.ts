@@ -21,6 +21,7 @@ export interface BenchOptions {
   prime: boolean;
   pin: boolean;
   nice: number;
+  waitQuietS: number;
   certKey: 'ec' | 'rsa';
   keep: boolean;
   json: string | undefined;
@@ -66,6 +67,9 @@ load
                         on a machine other jobs share; the "other%" column shows their load
 
 timing and output
+  --wait-quiet S        before the login phase and each rate, wait up to S seconds for
+                        other processes on the machine to use < 25% of a core (default 120;
+                        0: do not wait); a shared machine otherwise skews every figure
   --settle S            seconds to wait before reading memory (idle and held; default 10)
   --drain S             seconds to wait for in-flight messages after each rate (default 5)
   --login-timeout S     per-session login timeout (default 60)
@@ -104,6 +108,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'no-prime': { type: 'boolean', default: false },
       pin: { type: 'boolean', default: false },
       nice: { type: 'string', default: '0' },
+      'wait-quiet': { type: 'string', default: '120' },
       cert: { type: 'string', default: 'ec' },
       keep: { type: 'boolean', default: false },
       json: { type: 'string' },
@@ -151,6 +156,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     prime: !v['no-prime'],
     pin: v.pin!,
     nice: int('nice', v.nice, -20, 19),
+    waitQuietS: num('wait-quiet', v['wait-quiet'], 0),
     certKey: v.cert,
     keep: v.keep!,
     json: v.json,

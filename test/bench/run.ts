@@ -130,6 +130,25 @@ async function bench(o: BenchOptions, target: Target, keep: (g: Generator) => vo
   const other = (a: Snapshot, b: Snapshot): number =>
     Math.max(0, (((b.machine.busy - a.machine.busy) * 1000) / clockTicks() - (b.server - a.server) - (b.generator - a.generator)) / (b.at - a.at)) * 100;
 
+  /** Waits (bounded) until other jobs leave the cores alone, so they do not end up in the figures. */
+  const waitQuiet = async (before: string): Promise<void> => {
+    if (o.waitQuietS <= 0) return;
+    const until = monoMs() + o.waitQuietS * 1000;
+    let said = false;
+    for (;;) {
+      const a = snap();
+      await sleep(2000);
+      const load = other(a, snap());
+      if (load < 25) return;
+      if (monoMs() > until) {
+        notes.push(`${before} started while other processes used ${load.toFixed(0)}% of a core (waited ${o.waitQuietS} s)`);
+        return;
+      }
+      if (!said) log(`${before}: waiting for other processes (now ${load.toFixed(0)}% of a core) to calm down`);
+      said = true;
+    }
+  };
+
   if (o.pin) {
     // Server on CPU 0, generator on CPU 1: neither steals the other's core (multi-threaded servers lose their second core).
     execFileSync('taskset', ['-a', '-p', '-c', '0', String(ep.pid)], { stdio: 'ignore' });
@@ -190,6 +209,7 @@ async function bench(o: BenchOptions, target: Target, keep: (g: Generator) => vo
   }
 
   // (b) login
+  await waitQuiet('login');
   log(`login: ${o.sessions} sessions, ${o.concurrency} in flight`);
   progress('login');
   const l0 = snap();
@@ -233,6 +253,7 @@ async function bench(o: BenchOptions, target: Target, keep: (g: Generator) => vo
   const onlineOf = gen.workers.map((w) => online.filter((u) => u % gen.size === w.index).length);
   for (const [k, rate] of o.rates.entries()) {
     const durationMs = o.durationS * 1000;
+    await waitQuiet(`rate ${rate}`);
     log(`rate ${rate}/s: sending for ${o.durationS} s`);
     const s0 = snap();
     const startAtMs = monoMs() + 300; // every worker starts on the same clock

@@ -101,6 +101,12 @@ describe('parseFrame (RFC 7395 §3.3.3)', () => {
     }
   });
 
+  it('limits nesting depth', () => {
+    const nest = (n: number) => '<a>'.repeat(n) + '</a>'.repeat(n);
+    expect(str(nest(128))).to.equal(nest(128).replace('<a></a>', '<a/>'));
+    expect(conditionOf(nest(129))).to.equal('policy-violation');
+  });
+
   it('stays usable after each kind of error', () => {
     for (const bad of ['<a><!-- --></a>', '<a>', '<a/><b/>', '<p:a/>', '<a>&x;</a>']) {
       conditionOf(bad);
