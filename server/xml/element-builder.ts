@@ -51,7 +51,7 @@ export class ElementBuilder {
   /** The element being built (innermost open one), or null between top-level elements. */
   private current: Element | null = null;
   /** Namespace of each open element by depth (1 = top level); index 0 is the content namespace. */
-  private readonly uris: string[] = [''];
+  private uris: string[] = [''];
   private depth = 0;
 
   constructor(contentNs: string) {
@@ -123,6 +123,6 @@ export class ElementBuilder {
   reset(): void {
     this.current = null;
     this.depth = 0;
-    this.uris.length = 1;
+    if (this.uris.length > 1) this.uris = [this.uris[0]!]; // a fresh, small backing store
   }
 }

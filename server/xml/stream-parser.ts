@@ -8,6 +8,10 @@
 // rejected after at most one slice of overshoot. Whitespace between elements is dropped as it
 // arrives. A few saxes 6 internals are read for this (see SaxesInternals); the unit tests pin
 // that behaviour so an upgrade that changes them fails loudly.
+//
+// Idle memory: the saxes instance is most of a stream's parsing state (~3 kB). It is created on
+// the first write, dropped on errors and at the end, and hibernate() drops it between stanzas;
+// the next write() rebuilds it, re-opening the stream's root with its namespace declarations.
 import { SaxesParser, type SaxesTagNS, type XMLDecl } from 'saxes';
 import { StreamError, type StreamErrorCondition } from '../errors.ts';
 import type { Element } from './element.ts';
@@ -15,6 +19,7 @@ import { DEFAULT_MAX_DEPTH, ElementBuilder, detach, ownString } from './element-
 import { handlerSlots, internals, type SaxesInternals } from './saxes-internals.ts';
 import { InvalidUtf8Error, Utf8StreamDecoder } from './utf8-decoder.ts';
 import { isXmlWhitespace, saxesErrorCondition, sniffEncoding } from './xml-rules.ts';
+import { escapeAttr } from './serialize.ts';
 
 export interface StreamHeader {
   /** Local name of the root (`stream`). */
@@ -70,8 +75,12 @@ const STOP: unique symbol = Symbol('stop');
 const ENTITY_PARTIAL = /^(?:#x?[0-9A-Fa-f]*|[^\s<>&;#'"=/]*)$/;
 
 export class StreamParser {
-  private readonly sax: SaxesParser<Opts>;
-  private readonly raw: SaxesInternals;
+  /** The XML parser (null before the first write, after hibernate(), an error or the end); `raw` is the same object. */
+  private sax: SaxesParser<Opts> | null = null;
+  private raw: SaxesInternals | null = null;
+  /** The root's qualified name and namespace declarations, to re-open it after hibernate(). */
+  private root: { qname: string; namespaces: Record<string, string> } | null = null;
+  private priming = false;
   private readonly decoder = new Utf8StreamDecoder();
   private readonly builder = new ElementBuilder('');
   private readonly maxBytes: number;
@@ -105,11 +114,13 @@ export class StreamParser {
   ) {
     this.maxBytes = opts.maxElementBytes;
     this.maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+  }
+
+  private createSax(): SaxesParser<Opts> {
     // XMPP is XML 1.0 (RFC 6120 §11.1): parse with 1.0 rules whatever the declaration says.
     const saxOpts: Opts = { xmlns: true, position: false, forceXMLVersion: true, defaultXMLVersion: '1.0' };
-    this.sax = new SaxesParser<Opts>(saxOpts);
-    this.raw = internals(this.sax);
-    const on = handlerSlots(this.sax); // see SaxesHandlerSlots for why not sax.on()
+    const sax = new SaxesParser<Opts>(saxOpts);
+    const on = handlerSlots(sax); // see SaxesHandlerSlots for why not sax.on()
     on.xmldeclHandler = (d) => this.onXmlDecl(d);
     on.textHandler = (t) => this.onText(t);
     // RFC 6120 §11.1: comments, processing instructions and DTDs are restricted XML.
@@ -120,12 +131,30 @@ export class StreamParser {
     on.closeTagHandler = () => this.onCloseTag();
     on.cdataHandler = (t) => this.onCData(t);
     on.errorHandler = (err) => this.onSaxError(err);
+    this.sax = sax;
+    this.raw = internals(sax);
+    if (this.started && this.root !== null) {
+      // Waking from hibernate(): re-open the root (not reported, not counted) so prefixes
+      // declared on the stream header resolve and </stream:stream> still matches.
+      const { qname, namespaces } = this.root;
+      let open = '<' + qname;
+      for (const p in namespaces) open += (p === '' ? ' xmlns="' : ' xmlns:' + p + '="') + escapeAttr(namespaces[p]!) + '"';
+      this.priming = true;
+      try {
+        sax.write(open + '>');
+      } finally {
+        this.priming = false;
+      }
+      this.raw.chunk = '';
+    }
+    return sax;
   }
 
   write(chunk: Buffer): void {
     if (this.done) return;
     if (this.writing) throw new Error('StreamParser.write() called from one of its own handlers');
     this.writing = true;
+    const sax = this.sax ?? this.createSax();
     try {
       const len = chunk.length;
       for (let off = 0; off < len && !this.done && !this.resetRequested; off += SLICE_BYTES) {
@@ -138,7 +167,7 @@ export class StreamParser {
           this.encodingError(piece);
           break;
         }
-        this.feed(text, this.decoder.lastBytes);
+        this.feed(sax, text, this.decoder.lastBytes);
       }
     } finally {
       this.writing = false;
@@ -177,10 +206,26 @@ export class StreamParser {
     if (!this.writing) this.release();
   }
 
+  /**
+   * Drop the XML parser's state while the stream is idle between top-level elements (call it
+   * from an idle timer: rebuilding costs a few µs on the next write). Returns false, doing
+   * nothing, in the middle of an element or of a character.
+   */
+  hibernate(): boolean {
+    const raw = this.raw;
+    if (raw === null) return true;
+    if (this.writing || this.done || !this.started || this.builder.open || this.heldCR || this.decoder.hasPending) return false;
+    if (raw.state !== S_TEXT || raw.text.length !== 0) return false;
+    this.sax = this.raw = null;
+    this.builder.reset();
+    return true;
+  }
+
   private doReset(): void {
     this.release();
     this.decoder.reset();
     this.started = false;
+    this.root = null;
     this.done = false;
     this.resetRequested = false;
     this.error = null;
@@ -189,14 +234,14 @@ export class StreamParser {
   }
 
   private release(): void {
-    this.raw._init();
+    this.sax = this.raw = null;
     this.builder.reset();
     this.pending = null;
     this.pendingEnd = false;
     this.chunkText = '';
   }
 
-  private feed(text: string, bytes: number): void {
+  private feed(sax: SaxesParser<Opts>, text: string, bytes: number): void {
     if (this.heldCR) {
       text = '\r' + text;
       bytes += 1;
@@ -215,22 +260,21 @@ export class StreamParser {
     this.markIdx = 0;
     this.markByte = this.chunkStart;
     try {
-      this.sax.write(text);
+      sax.write(text);
       if (this.pending !== null || this.pendingEnd) this.deliver();
-      if (!this.done && !this.resetRequested) this.afterSlice();
+      if (!this.done && !this.resetRequested) this.afterSlice(internals(sax));
     } catch (e) {
       if (e !== STOP) {
         this.done = true;
         throw e;
       }
     }
-    this.raw.chunk = '';
+    internals(sax).chunk = '';
     this.chunkText = '';
   }
 
   /** Checks between slices: bounded memory and early rejection of constructs saxes buffers whole. */
-  private afterSlice(): void {
-    const raw = this.raw;
+  private afterSlice(raw: SaxesInternals): void {
     const state = raw.state;
     if (state === S_TEXT && this.started && !this.builder.open) {
       // Between top-level elements: only whitespace (keepalives, RFC 6120 §11.7), never kept.
@@ -252,6 +296,10 @@ export class StreamParser {
   }
 
   private onOpenTag(tag: SaxesTagNS): void {
+    if (this.priming) {
+      tag.attributes = {};
+      return;
+    }
     if (this.pending !== null) this.deliverOrStop();
     if (this.started) {
       if (this.builder.openDepth >= this.maxDepth) this.abort('policy-violation', 'elements nested too deeply');
@@ -259,10 +307,12 @@ export class StreamParser {
       return;
     }
     this.started = true;
-    const end = this.byteAt(this.raw.i);
+    const end = this.byteAt(this.raw!.i);
     if (end > this.maxBytes) this.abort('policy-violation', 'stream header too large');
     this.boundary = end;
     const header = streamHeader(tag);
+    const qname = header.prefix === '' ? header.name : header.prefix + ':' + header.name;
+    this.root = { qname, namespaces: { ...header.namespaces } }; // the handler may keep or change `header`
     this.builder.setContentNs(header.namespaces[''] ?? '');
     this.handlers.streamStart(header);
     if (this.done || this.resetRequested) throw STOP;
@@ -276,7 +326,7 @@ export class StreamParser {
     }
     const el = this.builder.closeTag();
     if (el === null) return;
-    const end = this.byteAt(this.raw.i);
+    const end = this.byteAt(this.raw!.i);
     const size = end - this.boundary;
     if (size > this.maxBytes) this.abort('policy-violation', 'element too large');
     this.boundary = end;
@@ -293,7 +343,7 @@ export class StreamParser {
     } else if (this.started) {
       if (!isXmlWhitespace(t)) this.abort('bad-format', 'character data at the stream level');
       // Text is reported at the '<' that ends it: the next element starts here.
-      this.boundary = this.byteAt(this.raw.prevI);
+      this.boundary = this.byteAt(this.raw!.prevI);
     }
     // Before the header saxes itself rejects anything but whitespace.
   }

@@ -4,7 +4,7 @@ import { deriveScramKeys, type ScramCredentials } from '../../../server/sasl/cre
 import { ScramExchange } from '../../../server/sasl/scram.ts';
 import type { SaslStep } from '../../../server/sasl/mechanism.ts';
 import { makeContext, failureOf, type ContextOptions } from './sasl-fixtures.ts';
-import { TestScramClient, type NodeHash } from './scram-test-client.ts';
+import { TestScramClient, type NodeHash } from '../../support/scram-test-client.ts';
 
 // RFC 5802 §5 and RFC 7677 §3: user "user", password "pencil", fixed nonces and salts.
 const RFC5802 = {

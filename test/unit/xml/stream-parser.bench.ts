@@ -93,6 +93,15 @@ time('ltx Element.toString (for comparison)', N, MESSAGE_BYTES, () => {
   for (let i = 0; i < N; i++) el.toString();
 });
 
+time('StreamParser, hibernate() after each message', N, MESSAGE_BYTES, () => {
+  const p = new StreamParser(handlers, { maxElementBytes: 256 * 1024 });
+  p.write(Buffer.from(HEADER));
+  for (let i = 0; i < N; i++) {
+    p.write(one);
+    p.hibernate();
+  }
+});
+
 // Memory of idle streams: header parsed, one stanza and a keepalive received, then idle.
 function retained(label: string, make: () => unknown): void {
   if (filter !== undefined && !label.includes(filter)) return;
@@ -114,6 +123,14 @@ retained('idle StreamParser (after header+stanza)', () => {
   p.write(header);
   p.write(one);
   p.write(ka);
+  return p;
+});
+retained('idle StreamParser after hibernate()', () => {
+  const p = new StreamParser(handlers, { maxElementBytes: 256 * 1024 });
+  p.write(header);
+  p.write(one);
+  p.write(ka);
+  p.hibernate();
   return p;
 });
 retained('StreamParser before any input', () => new StreamParser(handlers, { maxElementBytes: 256 * 1024 }));

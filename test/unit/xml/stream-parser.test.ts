@@ -518,6 +518,78 @@ describe('StreamParser', () => {
     });
   });
 
+  describe('hibernate()', () => {
+    const hibernating = (chunks: Buffer[]) => {
+      const r = record();
+      let slept = 0;
+      for (const c of chunks) {
+        r.parser.write(c);
+        if (r.parser.hibernate()) slept++;
+      }
+      return { events: r.events, slept };
+    };
+
+    it('gives the same events when it hibernates after every write it can', () => {
+      const bytes = Buffer.from(STREAM);
+      for (let i = 1; i < bytes.length; i += 3) {
+        const { events } = hibernating([bytes.subarray(0, i), bytes.subarray(i)]);
+        expect(events, `split at ${i}`).to.deep.equal(STREAM_EVENTS);
+      }
+      const oneByOne: Buffer[] = [];
+      for (let i = 0; i < bytes.length; i++) oneByOne.push(bytes.subarray(i, i + 1));
+      const { events, slept } = hibernating(oneByOne);
+      expect(events).to.deep.equal(STREAM_EVENTS);
+      expect(slept).to.be.above(10); // between elements, and before the first byte
+    });
+
+    it('wakes with the header prefixes and root name in scope', () => {
+      const header = HEADER.replace("xmlns='jabber:client'", "xmlns='jabber:server' xmlns:db='jabber:server:dialback'");
+      const { events, slept } = hibernating([
+        Buffer.from(header),
+        Buffer.from("<db:result from='a.example' to='b.example'>k</db:result>"),
+        Buffer.from('<message/>'),
+        Buffer.from('</stream:stream>'),
+      ]);
+      expect(slept).to.equal(4); // after each stanza, and after the end (nothing left to hold)
+      expect(events).to.deep.equal(['start', '<result xmlns="jabber:server:dialback" from="a.example" to="b.example">k</result>', '<message/>', 'end']);
+    });
+
+    it('refuses inside an element or a character, and keeps the limits', () => {
+      const r = record(1000);
+      r.parser.write(Buffer.from(HEADER + '<message><body>'));
+      expect(r.parser.hibernate()).to.equal(false);
+      r.parser.write(Buffer.from([0xc3]));
+      r.parser.write(Buffer.from([0xa9]));
+      r.parser.write(Buffer.from('</body></message>'));
+      r.parser.write(Buffer.from([0xc3]));
+      expect(r.parser.hibernate()).to.equal(false);
+      r.parser.write(Buffer.from([0xa9]));
+      expect(r.events).to.deep.equal(['start', '<message><body>é</body></message>', 'error:bad-format']);
+      // Byte counts continue across a wake-up.
+      const q = record(1000);
+      q.parser.write(Buffer.from(HEADER));
+      expect(q.parser.hibernate()).to.equal(true);
+      q.parser.write(Buffer.from(`<presence id='${'x'.repeat(1000)}'/>`));
+      expect(q.events).to.deep.equal(['start', 'error:policy-violation']);
+    });
+
+    it('leaves an idle stream about 1 kB of heap', () => {
+      const header = Buffer.from(HEADER);
+      const stanza = Buffer.from("<message to='romeo@example.net'><body>hi</body></message>");
+      const kept: StreamParser[] = [];
+      const before = heapAfterGc();
+      for (let i = 0; i < 2000; i++) {
+        const p = new StreamParser({ streamStart() {}, element() {}, streamEnd() {}, error() {} }, { maxElementBytes: 65536 });
+        p.write(header);
+        p.write(stanza);
+        expect(p.hibernate()).to.equal(true);
+        kept.push(p);
+      }
+      const perStream = (heapAfterGc() - before) / kept.length;
+      expect(perStream).to.be.below(1280); // ~3.5 kB awake
+    });
+  });
+
   describe('saxes internals it relies on', () => {
     it('runs on saxes 6.0.x', () => {
       const require = createRequire(import.meta.url);
