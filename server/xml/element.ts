@@ -19,8 +19,3 @@ export function x(name: string, attrs?: Attrs, ...children: Child[]): Element {
   }
   return createElement(name, attrs ?? undefined, ...flat);
 }
-
-/** The element's namespace as resolved at parse time (the parser always sets `xmlns` on top-level elements it emits). */
-export function nsOf(el: Element): string | undefined {
-  return el.getNS();
-}

@@ -1,0 +1,236 @@
+#!/usr/bin/python3
+"""slixmpp (python3-slixmpp) as a Chorus test peer, driven by test/interop/slixmpp.test.ts.
+
+Logs in, sends initial presence, asks the server for disco#info and a ping, optionally sends one
+chat message and waits for a reply, then closes the stream. Everything the test asserts on is
+printed to stdout as one JSON object per line ({"event": ...}); slixmpp's own log goes to stderr.
+
+Exit status: 0 when every step succeeded (including the reply, when one is expected), 1 when a
+step failed (authentication, stream error, IQ error, disconnection), 2 on the time limit.
+"""
+import argparse
+import asyncio
+import base64
+import hashlib
+import json
+import logging
+import sys
+
+import slixmpp
+from slixmpp.exceptions import IqError, IqTimeout
+from slixmpp.util.sasl import mechanisms as sasl_mechanisms
+from slixmpp.util.sasl.client import MECHANISMS
+
+NON_PLUS_SCRAM = ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'SCRAM-SHA-1']
+
+
+def emit(event, **fields):
+    print(json.dumps({'event': event, **fields}), flush=True)
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument('--jid', required=True, help='full JID to log in as (the resource is requested)')
+    p.add_argument('--password', required=True)
+    p.add_argument('--host', default='127.0.0.1')
+    p.add_argument('--port', type=int, required=True)
+    p.add_argument('--ca', required=True, help='PEM file of the CA to trust (the test certificate)')
+    p.add_argument('--direct-tls', action='store_true', help='TLS from the first byte (XEP-0368) instead of STARTTLS')
+    p.add_argument(
+        '--sasl', choices=['default', 'no-channel-binding', 'tls-server-end-point'], default='default',
+        help='default: slixmpp as shipped; the others are the workarounds described in sasl_workarounds()')
+    p.add_argument('--to', help='send one chat message to this JID after the checks')
+    p.add_argument('--body', default='hello')
+    p.add_argument('--expect-reply', action='store_true', help='wait for a chat message back from --to')
+    p.add_argument('--timeout', type=float, default=20.0, help='seconds for the whole run')
+    p.add_argument('--debug', action='store_true')
+    return p.parse_args()
+
+
+def observe_auth(xmpp):
+    """Print every <auth/> as it leaves: the mechanism and, for SCRAM, the GS2 header (RFC 5802 §7),
+    i.e. which channel binding the client asked for."""
+    from slixmpp.features.feature_mechanisms.stanza import Auth
+
+    def out(stanza):
+        if isinstance(stanza, Auth):
+            fields = {'mechanism': stanza['mechanism']}
+            if stanza['mechanism'].startswith('SCRAM-') and stanza.xml.text:
+                flag, authzid = base64.b64decode(stanza.xml.text).split(b',', 2)[:2]
+                fields['gs2_header'] = (flag + b',' + authzid + b',').decode()
+            emit('sasl-attempt', **fields)
+        return stanza
+
+    xmpp.add_filter('out', out)
+
+
+def server_end_point(der):
+    """RFC 5929 §4.1: the certificate's hash, with the hash of its signature algorithm (SHA-256 for MD5/SHA-1)."""
+    from pyasn1.codec.der import decoder
+    from pyasn1_modules import rfc2459
+
+    cert, _ = decoder.decode(der, asn1Spec=rfc2459.Certificate())
+    oid = str(cert['signatureAlgorithm']['algorithm'])
+    by_oid = {
+        '1.2.840.113549.1.1.12': 'sha384', '1.2.840.113549.1.1.13': 'sha512',  # RSA
+        '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512',  # ECDSA
+    }
+    return hashlib.new(by_oid.get(oid, 'sha256'), der).digest()
+
+
+def sasl_workarounds(xmpp, mode):
+    """
+    slixmpp 1.8.3 binds -PLUS mechanisms with tls-unique only, and asks Python for it even on TLS 1.3,
+    where RFC 9266 §3 says tls-unique must not be used; Chorus (rightly) does not offer it, so every
+    -PLUS attempt fails. After those failures slixmpp retries plain SCRAM with the GS2 flag 'y'
+    ("I could bind but the server cannot"), which RFC 5802 §6 makes the server refuse as a downgrade,
+    since -PLUS was offered. Hence two workarounds, both in the client's own options:
+    """
+    if mode == 'default':
+        return
+    plugin = xmpp['feature_mechanisms']
+    default_credentials = plugin.sasl_callback
+    if mode == 'no-channel-binding':
+        # COMPAT(slixmpp 1.8.3): act as a client without channel binding (GS2 flag 'n') and leave the
+        # -PLUS mechanisms alone: SCRAM-SHA-512 is then the best it can do.
+        plugin.use_mechs = set(NON_PLUS_SCRAM)
+
+        def credentials(required, optional):
+            values = default_credentials(required, optional)
+            if 'channel_binding' in values:
+                values['channel_binding'] = None
+            return values
+
+        plugin.sasl_callback = credentials
+        return
+    # COMPAT(slixmpp 1.8.3): bind with tls-server-end-point (RFC 5929 §4.1), the type XEP-0440 makes
+    # mandatory for servers, computed here from the certificate the client verified. slixmpp's SCRAM
+    # writes 'p=tls-unique' itself, so the header is rewritten for the -PLUS names only.
+    plugin.use_mechs = {name + '-PLUS' for name in NON_PLUS_SCRAM}
+
+    class ScramServerEndPoint(sasl_mechanisms.SCRAM):
+        def process_1(self, challenge):
+            message = super().process_1(challenge)
+            prefix = b'p=tls-unique,'
+            if not self.gs2_header.startswith(prefix):
+                raise RuntimeError('unexpected GS2 header from slixmpp: %r' % self.gs2_header)
+            self.gs2_header = b'p=tls-server-end-point,' + self.gs2_header[len(prefix):]
+            self.client_first_message = self.gs2_header + self.client_first_message_bare
+            return self.client_first_message
+
+    for name in plugin.use_mechs:
+        MECHANISMS[name] = ScramServerEndPoint
+
+    def credentials(required, optional):
+        values = default_credentials(required, optional)
+        if 'channel_binding' in values:
+            values['channel_binding'] = server_end_point(xmpp.socket.getpeercert(True))
+        return values
+
+    plugin.sasl_callback = credentials
+
+
+async def run(args):
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+
+    def finish(status):
+        if not done.done():
+            done.set_result(status)
+
+    xmpp = slixmpp.ClientXMPP(args.jid, args.password)
+    xmpp.ca_certs = args.ca
+    xmpp.register_plugin('xep_0030')
+    xmpp.register_plugin('xep_0199')
+    observe_auth(xmpp)
+    sasl_workarounds(xmpp, args.sasl)
+    peer = slixmpp.JID(args.to) if args.to else None
+
+    def on_auth_success(_):
+        mech = xmpp['feature_mechanisms'].mech
+        emit('sasl-success', mechanism=mech.name, mutual_auth=bool(getattr(mech, '_mutual_auth', False)),
+             offered=sorted(xmpp['feature_mechanisms'].mech_list))
+
+    def on_failed_auth(failure):
+        emit('sasl-failure', mechanism=xmpp['feature_mechanisms'].mech.name,
+             condition=failure['condition'], text=failure['text'])
+
+    def on_stream_error(error):
+        emit('stream-error', condition=error['condition'], text=error['text'])
+        finish(1)
+
+    def on_message(msg):
+        if msg['type'] == 'error':
+            emit('message-error', **{'from': str(msg['from']), 'condition': msg['error']['condition']})
+            finish(1)
+            return
+        emit('message', **{'from': str(msg['from']), 'to': str(msg['to']), 'type': msg['type'], 'id': msg['id'],
+                           'body': msg['body']})
+        if args.expect_reply and peer is not None and msg['from'].bare == peer.bare and msg['body']:
+            finish(0)
+
+    async def on_session_start(_):
+        try:
+            emit('session', jid=str(xmpp.boundjid))
+            emit('tls', version=xmpp.socket.version(), cipher=xmpp.socket.cipher()[0])
+            xmpp.send_presence()
+            info = await xmpp['xep_0030'].get_info(jid=xmpp.boundjid.domain, local=False, timeout=10)
+            disco = info['disco_info']
+            emit('disco-info', type=info['type'], features=list(disco['features']),
+                 identities=[{'category': c, 'type': t, 'name': n} for c, t, _lang, n in disco['identities']])
+            # XEP-0199: send_ping, not ping(): ping() counts an error from one's own server as a pong.
+            pong = await xmpp['xep_0199'].send_ping(xmpp.boundjid.domain, timeout=10)
+            emit('ping', type=pong['type'], **{'from': str(pong['from'])})
+            if peer is not None:
+                msg = xmpp.make_message(mto=peer, mbody=args.body, mtype='chat')
+                msg['id'] = 'slixmpp-1'
+                msg.send()
+                emit('sent', to=str(peer), id='slixmpp-1', body=args.body)
+            if not args.expect_reply:
+                finish(0)
+        except IqError as err:
+            emit('iq-error', condition=err.iq['error']['condition'], text=err.iq['error']['text'])
+            finish(1)
+        except IqTimeout:
+            emit('iq-timeout')
+            finish(1)
+
+    xmpp.add_event_handler('auth_success', on_auth_success)
+    xmpp.add_event_handler('failed_auth', on_failed_auth)
+    xmpp.add_event_handler('failed_all_auth', lambda _: (emit('auth-exhausted'), finish(1)))
+    xmpp.add_event_handler('stream_error', on_stream_error)
+    xmpp.add_event_handler('ssl_invalid_chain', lambda err: (emit('tls-invalid', error=str(err)), finish(1)))
+    xmpp.add_event_handler('connection_failed', lambda err: (emit('connection-failed', error=str(err)), finish(1)))
+    xmpp.add_event_handler('disconnected', lambda _: finish(1))
+    xmpp.add_event_handler('session_start', on_session_start)
+    xmpp.add_event_handler('message', on_message)
+
+    xmpp.connect((args.host, args.port), use_ssl=args.direct_tls, force_starttls=not args.direct_tls)
+    try:
+        status = await asyncio.wait_for(done, args.timeout)
+    except asyncio.TimeoutError:
+        emit('timeout', seconds=args.timeout)
+        status = 2
+    if status == 0:
+        # Close the stream properly (</stream:stream>) and wait for the server to close its side.
+        closed = xmpp.disconnect(wait=2.0)
+        try:
+            await asyncio.wait_for(closed, 5)
+        except asyncio.TimeoutError:
+            pass
+        emit('closed')
+    else:
+        xmpp.abort()
+    return status
+
+
+def main():
+    args = parse_args()
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, stream=sys.stderr,
+                        format='%(levelname)s %(name)s %(message)s')
+    emit('start', slixmpp=slixmpp.__version__)
+    sys.exit(asyncio.run(run(args)))
+
+
+if __name__ == '__main__':
+    main()
