@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
 import { Generator } from './generator.ts';
 import { OptionsError, USAGE, parseOptions, type BenchOptions } from './options.ts';
-import { clockTicks, cpuMs, descendantsOf, fdCount, machineTicks, rssBytes, threadsOf, totalCpuMs } from './proc-stats.ts';
+import { clockTicks, cpuMs, descendantsOf, fdCount, isAlive, machineTicks, rssBytes, threadsOf, totalCpuMs } from './proc-stats.ts';
 import { monoMs } from './protocol.ts';
 import { concat, evaluateTargets, formatReport, percentiles, type BenchResult, type LoginFigures, type RateFigures } from './results.ts';
 import { ChorusTarget } from './targets/chorus.ts';
@@ -122,6 +122,9 @@ async function bench(o: BenchOptions, target: Target, keep: (g: Generator) => vo
     loginTimeoutMs: o.loginTimeoutS * 1000,
   });
   keep(gen);
+  const serverAlive = (during: string): void => {
+    if (!isAlive(ep.pid)) throw new Error(`the server (pid ${ep.pid}) exited during the ${during} phase${ep.workDir ? `; rerun with --keep and read its logs in the temp dir` : ''}`);
+  };
   const generatorCpu = (): number => totalCpuMs([process.pid, ...gen.pids()]);
   const snap = (): Snapshot => ({ at: monoMs(), server: serverCpu(), generator: generatorCpu(), machine: machineTicks() });
   const pct = (a: Snapshot, b: Snapshot, field: 'server' | 'generator'): number => ((b[field] - a[field]) / (b.at - a.at)) * 100;
@@ -139,7 +142,7 @@ async function bench(o: BenchOptions, target: Target, keep: (g: Generator) => vo
       const a = snap();
       await sleep(2000);
       const load = other(a, snap());
-      if (load < 25) return;
+      if (!(load >= 25)) return; // NaN too: a dead server is caught by the phase itself
       if (monoMs() > until) {
         notes.push(`${before} started while other processes used ${load.toFixed(0)}% of a core (waited ${o.waitQuietS} s)`);
         return;
@@ -237,6 +240,7 @@ async function bench(o: BenchOptions, target: Target, keep: (g: Generator) => vo
     primed,
     clientKeyDerivations: logins.reduce((n, x) => n + x.cacheMisses, 0),
   };
+  serverAlive('login');
   log(`login: ${online.length} held, ${failed} failed, ${login.loginsPerS.toFixed(0)}/s, ${login.serverCpuMsPerLogin.toFixed(2)} ms server CPU each`);
   if (failed) log(`login failures: ${JSON.stringify(reasons)}`);
   if (online.length < 2) throw new Error('fewer than two sessions online: nothing to measure');
@@ -244,6 +248,7 @@ async function bench(o: BenchOptions, target: Target, keep: (g: Generator) => vo
   // (c) hold
   log(`hold: settling ${o.settleS} s`);
   await sleep(o.settleS * 1000);
+  serverAlive('hold');
   const heldRss = rssBytes(ep.pid) ?? NaN;
   const hold = { sessions: online.length, serverRssBytes: heldRss, rssPerSessionBytes: (heldRss - idleRss) / online.length, serverFds: fdCount(ep.pid) };
   log(`hold: server RSS ${(heldRss / 1048576).toFixed(1)} MiB, ${(hold.rssPerSessionBytes / 1000).toFixed(1)} kB per session`);
@@ -274,6 +279,7 @@ async function bench(o: BenchOptions, target: Target, keep: (g: Generator) => vo
       await sleep(100);
       counts = await gen.all(() => ({ t: 'stats', phase: k, withLatency: false }), 'stats');
     }
+    serverAlive(`rate ${rate}`);
     const s1 = snap();
     const stats = await gen.all(() => ({ t: 'stats', phase: k, withLatency: true }), 'stats');
     const received = stats.reduce((n, x) => n + x.received, 0);

@@ -38,7 +38,7 @@ export class EjabberdTarget implements Target {
     const distPort = await freePort();
     const yml = join(this.#dir, 'ejabberd.yml');
     const ctlCfg = join(this.#dir, 'ejabberdctl.cfg');
-    await writeFile(yml, ejabberdConfig({ port, domain: o.domain, pem }));
+    await writeFile(yml, ejabberdConfig({ port, domain: o.domain, pem, cacheSize: Math.max(1000, o.sessions * 2) }));
     // --config-dir keeps /etc/ejabberd out of the run, so the resolver file it expects is ours too.
     await writeFile(join(this.#dir, 'inetrc'), '{lookup,["file","native"]}.\n{host,{127,0,0,1}, ["localhost"]}.\n');
     await writeFile(
@@ -73,11 +73,19 @@ export class EjabberdTarget implements Target {
     const pie = join(this.#dir, 'users.xml');
     await writeFile(pie, `<?xml version='1.0' encoding='UTF-8'?>\n<server-data xmlns='urn:xmpp:pie:0'><host jid='${o.domain}'>\n${users}\n</host></server-data>\n`);
 
-    // ejabberdctl runs the node as the 'ejabberd' user when started by root.
-    if (process.getuid?.() === 0) await chownTree(this.#dir, 'ejabberd');
+    // As root, ejabberdctl would re-run itself through `su ejabberd`, whose PAM session resets the
+    // fd limit to 1024 (ejabberd then fails at ~1000 sessions with "too many open files"). So the
+    // bench becomes the ejabberd user itself, after raising the limit; HOME holds the node cookie.
+    const asUser: { uid?: number; gid?: number } = {};
+    if (process.getuid?.() === 0) {
+      asUser.uid = Number(execFileSync('id', ['-u', 'ejabberd'], { encoding: 'utf8' }).trim());
+      asUser.gid = Number(execFileSync('id', ['-g', 'ejabberd'], { encoding: 'utf8' }).trim());
+      await chownTree(this.#dir, asUser.uid, asUser.gid);
+    }
+    const env = { ...process.env, HOME: this.#dir };
 
     const logFile = join(this.#dir, 'stdout.log');
-    this.#proc = spawnServer(EJABBERDCTL, [...this.#ctlArgs, 'foreground'], { cwd: this.#dir, logFile });
+    this.#proc = spawnServer(EJABBERDCTL, [...this.#ctlArgs, 'foreground'], { cwd: this.#dir, logFile, env, ...asUser });
     const shell = this.#proc.child.pid!;
     try {
       await waitForPort('127.0.0.1', port, 60_000, shell);
@@ -90,7 +98,7 @@ export class EjabberdTarget implements Target {
     o.log(`ejabberd: importing ${o.sessions} accounts (import_piefxis)`);
     const t0 = Date.now();
     try {
-      await execFileAsync(EJABBERDCTL, [...this.#ctlArgs, 'import_piefxis', pie], { timeout: 15 * 60_000 });
+      await execFileAsync(EJABBERDCTL, [...this.#ctlArgs, 'import_piefxis', pie], { timeout: 15 * 60_000, cwd: this.#dir, env, ...asUser });
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; message: string };
       throw new Error(`ejabberdctl import_piefxis failed: ${e.stdout ?? ''}${e.stderr ?? e.message}`);
@@ -111,9 +119,7 @@ export class EjabberdTarget implements Target {
   }
 }
 
-async function chownTree(dir: string, user: string): Promise<void> {
-  const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
-  const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim());
+async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
   await chown(dir, uid, gid);
   for (const e of await readdir(dir, { recursive: true })) await chown(join(dir, e), uid, gid);
 }
@@ -123,7 +129,7 @@ async function chownTree(dir: string, user: string): Promise<void> {
  * no s2s listener, no shaper (no traffic limits on any target). The listen backlog is set to
  * Prosody's 128 (ejabberd's default of 5 drops SYNs under a login burst).
  */
-function ejabberdConfig(c: { port: number; domain: string; pem: string }): string {
+function ejabberdConfig(c: { port: number; domain: string; pem: string; cacheSize: number }): string {
   return `# written by test/bench for one run
 hosts: ["${c.domain}"]
 loglevel: warning
@@ -139,6 +145,9 @@ listen:
 auth_method: [internal]
 auth_password_format: scram
 auth_scram_hash: sha
+# Caches sized for the run's accounts: the default of 1000 entries makes ejabberd warn
+# "you should increase maximum cache size" and churn its auth cache at 10,000 users.
+cache_size: ${c.cacheSize}
 acl:
   local:
     user_regexp: ""

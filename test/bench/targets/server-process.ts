@@ -56,12 +56,17 @@ export interface Spawned {
  * Runs cmd with the soft fd limit raised to the hard one (10k sessions need 10k+ descriptors);
  * `exec` keeps the PID the server's own. stdout/stderr go to logFile.
  */
-export function spawnServer(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; logFile: string }): Spawned {
+export function spawnServer(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv; logFile: string; uid?: number; gid?: number },
+): Spawned {
   const out = openSync(opts.logFile, 'a');
   const child = spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)" && exec "$@"', 'bash', cmd, ...args], {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
     stdio: ['ignore', out, out],
+    ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid } : {}),
   });
   closeSync(out);
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? String(code))));
