@@ -90,6 +90,9 @@ export class SaslNegotiation {
     return {
       getCredentials: async (username: string) => {
         this.attempted = username;
+        // Per-account throttling applies as soon as the mechanism names the account.
+        const verdict = this.services.throttle.check(stream.remoteAddress, accountKey(username, host.domain));
+        if (!verdict.allowed) throw new SaslFailure('temporary-auth-failure', 'too many failed attempts; try again later');
         let account: Jid;
         try {
           account = jid(normalizeLocalpart(username), host.domain);
@@ -139,12 +142,21 @@ export class SaslNegotiation {
     this.refuse(err.condition, err.text);
     if (err.condition === 'aborted' || err.condition === 'temporary-auth-failure') return;
     const host = this.session.host!;
-    const account = this.attempted ? `${this.attempted}@${host.domain}` : undefined;
+    const account = this.attempted !== undefined ? accountKey(this.attempted, host.domain) : undefined;
     this.services.throttle.recordFailure(this.session.stream.remoteAddress, account);
     // RFC 6120 §6.4.5: a configurable number of retries (2 to 5), then the stream is closed.
     if (++this.failures >= this.services.config.c2s.maxAuthFailures) {
       this.session.close(new StreamError('policy-violation', 'too many failed authentication attempts'));
     }
+  }
+}
+
+/** The throttling key of a SASL username: its normalised form, so 'Alice' and 'alice' count as one. */
+function accountKey(username: string, domain: string): string {
+  try {
+    return `${normalizeLocalpart(username)}@${domain}`;
+  } catch {
+    return `${username}@${domain}`;
   }
 }
 

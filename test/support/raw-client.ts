@@ -37,11 +37,12 @@ export class RawClient {
     this.attach(socket);
   }
 
-  static async connect(port: number, opts: { directTls?: boolean; servername?: string; host?: string } = {}): Promise<RawClient> {
+  /** `localAddress` picks the client's source address in 127.0.0.0/8 (per-IP limits). */
+  static async connect(port: number, opts: { directTls?: boolean; servername?: string; host?: string; localAddress?: string } = {}): Promise<RawClient> {
     const host = opts.host ?? '127.0.0.1';
     const socket = opts.directTls
       ? tls.connect({ host, port, servername: opts.servername ?? 'localhost' })
-      : net.connect({ host, port });
+      : net.connect({ host, port, localAddress: opts.localAddress });
     await new Promise<void>((resolve, reject) => {
       socket.once(opts.directTls ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);

@@ -82,7 +82,10 @@ export class WsClient {
       this.messages.push(text);
       try {
         if (isBinary) throw new Error('a binary message');
-        this.inbox.push(parseStandaloneElement(text));
+        const el = parseStandaloneElement(text);
+        // A message cannot inherit a namespace from a stream header, so it must carry its own.
+        if (!el.getNS()) throw new Error(`a top-level element in no namespace: ${text.slice(0, 300)}`);
+        this.inbox.push(el);
       } catch (err) {
         this.framingViolations.push((err as Error).message);
       }

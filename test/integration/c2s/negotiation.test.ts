@@ -135,6 +135,32 @@ describe('c2s negotiation (RFC 6120)', function () {
     }
   });
 
+  it('throttles failures per account, even from several addresses', async () => {
+    const strict = await startTestServer({ config: { sasl: { throttle: { perIp: { attempts: 100, windowSeconds: 60 }, perAccount: { attempts: 2, windowSeconds: 60 } } } } });
+    try {
+      await strict.addUser('alice', 'wonderland');
+      await strict.addUser('bob', 'builder');
+      const attempt = async (creds: string, localAddress: string) => {
+        const c = await RawClient.connect(strict.c2sPort, { localAddress });
+        await c.open();
+        await c.startTls();
+        await c.open();
+        c.send(`<auth xmlns='${NS.sasl}' mechanism='PLAIN'>${b64(creds)}</auth>`);
+        const result = await c.next();
+        c.destroy();
+        return result.name === 'success' ? 'success' : result.getChildElements()[0]!.name;
+      };
+      expect(await attempt('\0alice\0bad1', '127.0.0.2')).to.equal('not-authorized');
+      expect(await attempt('\0ALICE\0bad2', '127.0.0.3')).to.equal('not-authorized');
+      // The right password, but alice's account is in its penalty window now.
+      expect(await attempt('\0alice\0wonderland', '127.0.0.4')).to.equal('temporary-auth-failure');
+      // Another account from the same address is not affected.
+      expect(await attempt('\0bob\0builder', '127.0.0.2')).to.equal('success');
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('after SASL: bind and an optional session offered; binds a client-chosen resource', async () => {
     const c = await secureStream();
     await c.open();

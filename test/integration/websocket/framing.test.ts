@@ -212,6 +212,19 @@ describe('XMPP over WebSocket (RFC 7395)', function () {
       expect(t.server.sessions.get(parseJid('alice@localhost/broken'))).to.equal(undefined);
     });
 
+    it('a WebSocket closed without <close/> ends the session all the same (implicit close)', async () => {
+      const c = await connect();
+      await c.login('alice', 'wonderland', 'vanishing');
+      const full = parseJid('alice@localhost/vanishing');
+      expect(t.server.sessions.get(full)).to.not.equal(undefined);
+      c.ws.close(1001);
+      await c.waitClosed();
+      // The server learns of the close asynchronously and exposes no event for it: poll briefly.
+      const deadline = Date.now() + 2000;
+      while (t.server.sessions.get(full) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(t.server.sessions.get(full)).to.equal(undefined);
+    });
+
     it('a client that never answers <close/> is disconnected anyway', async () => {
       const c = await connect();
       c.send(OPEN);
