@@ -190,6 +190,18 @@ describe('routing and delivery (RFC 6120 §10, RFC 6121 §8.5)', function () {
     expect((await b.nextMatching(isMessage)).attrs.from).to.equal('alice@localhost/a');
   });
 
+  it('namespace prefixes are resolved at the edge: a prefixed stanza arrives in plain form (RFC 6120 §4.8.5)', async () => {
+    const b = await session('bob', 'b', 1);
+    const a = await session('alice', 'a');
+    a.send(`<cl:message xmlns:cl='jabber:client' to='bob@localhost' id='px' type='chat'><cl:body>hi</cl:body><r:request xmlns:r='urn:xmpp:receipts'/></cl:message>`);
+    const got = await b.nextMatching(isMessage);
+    expect(got.attrs).to.include({ id: 'px', from: 'alice@localhost/a' });
+    expect(got.getChildText('body')).to.equal('hi');
+    expect(got.getChild('request', 'urn:xmpp:receipts')).to.not.equal(undefined);
+    expect(b.received).to.contain('<request xmlns="urn:xmpp:receipts"/>');
+    expect(b.received).to.not.contain('cl:');
+  });
+
   it('presence: initial presence reaches all own available resources; unavailable on disconnect reaches the others (RFC 6121 §4)', async () => {
     const one = await session('bob', 'one', 1);
     const two = await session('bob', 'two', 1);
