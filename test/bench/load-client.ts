@@ -261,7 +261,7 @@ export class LoadClient {
         );
       return;
     }
-    if (type === 'error') return this.#fail(`iq ${id} error: ${xml.slice(0, 200)}`);
+    if (type === 'error') return this.#fail(`iq ${id} error: ${errorCondition(xml) ?? xml.slice(0, 200)}`);
     if (id === 'bind1' && this.stage === 'bind') {
       this.fullJid = childText(xml, 'jid') ?? '';
       if (this.#needSession) {
@@ -318,6 +318,13 @@ export class LoadClient {
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const fromB64 = (s: string): string => Buffer.from(s.trim(), 'base64').toString('utf8');
+
+/** The defined condition of a stanza error (RFC 6120 §8.3.3), e.g. 'service-unavailable'. */
+function errorCondition(xml: string): string | undefined {
+  const at = xml.indexOf('<error');
+  if (at < 0) return undefined;
+  return /<([a-z-]+)[^>]*xmlns=["']urn:ietf:params:xml:ns:xmpp-stanzas["']/.exec(xml.slice(at))?.[1];
+}
 
 function firstChildName(xml: string): string | undefined {
   const gt = xml.indexOf('>');

@@ -39,7 +39,7 @@ export type FromWorker =
   | { t: 'progress'; done: number; failed: number }
   | { t: 'primed'; ok: number; failed: number; reasons: Record<string, number> }
   | ({ t: 'loggedIn' } & LoginResult)
-  | { t: 'sent'; phase: number; sent: number; notOnline: number; loopDelayP99Ms: number; loopDelayMaxMs: number }
+  | { t: 'sent'; phase: number; sent: number; finishedAtMs: number; notOnline: number; loopDelayP99Ms: number; loopDelayMaxMs: number }
   | { t: 'stats'; phase: number; received: number; lastReceivedAtMs: number; bounced: number; late: number; latencyMs: Float64Array; dropped: number; dropReasons: Record<string, number> }
   | { t: 'closed' }
   | { t: 'fatal'; error: string };

@@ -288,7 +288,8 @@ async function bench(o: BenchOptions, target: Target, keep: (g: Generator) => vo
       rate,
       durationS: o.durationS,
       sent: sentTotal,
-      sentPerS: sentTotal / o.durationS,
+      // Over the time sending really took: a generator that falls behind shows a lower rate.
+      sentPerS: sentTotal / Math.max(o.durationS, (Math.max(...sent.map((x) => x.finishedAtMs)) - startAtMs) / 1000),
       received,
       // Over the time deliveries really took: a server that falls behind delivers less per second.
       deliveredPerS: received / Math.max(o.durationS, (Math.max(...stats.map((x) => x.lastReceivedAtMs)) - startAtMs) / 1000),

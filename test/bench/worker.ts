@@ -191,6 +191,7 @@ function send(m: Extract<ToWorker, { t: 'send' }>): void {
         t: 'sent',
         phase: m.phase,
         sent: sent - notOnline,
+        finishedAtMs: monoMs(),
         notOnline,
         loopDelayP99Ms: delay.count ? delay.percentile(99) / 1e6 : 0,
         loopDelayMaxMs: delay.count ? delay.max / 1e6 : 0,

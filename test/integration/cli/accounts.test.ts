@@ -145,12 +145,11 @@ describe('CLI: account commands', function () {
   });
 
   it('refuses addresses that are not accounts of a served host with a usage error (exit 2)', async () => {
-    const [noJid, resource, foreign, users] = await Promise.all([
-      chorus(['adduser', '--password', 'x']),
-      chorus(['adduser', 'alice@localhost/phone', '--password', 'x']),
-      chorus(['adduser', 'alice@elsewhere.example', '--password', 'x']),
-      chorus(['users', 'elsewhere.example']),
-    ]);
+    // One after the other: each command opens the embedded store in the same data directory.
+    const noJid = await chorus(['adduser', '--password', 'x']);
+    const resource = await chorus(['adduser', 'alice@localhost/phone', '--password', 'x']);
+    const foreign = await chorus(['adduser', 'alice@elsewhere.example', '--password', 'x']);
+    const users = await chorus(['users', 'elsewhere.example']);
     expect(noJid.code).to.equal(2);
     expect(noJid.stderr).to.include('a JID is required');
     expect(resource.code).to.equal(2);

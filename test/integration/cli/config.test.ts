@@ -85,10 +85,9 @@ describe('CLI: configuration, environment and usage', function () {
       const env = { CHORUS_CONFIG: config, CHORUS_HOSTS: 'example.test, chat.example.test' };
       const add = await runCli(['adduser', 'bob@chat.example.test', '--password', 'x'], { env });
       expect(add.code, add.stderr).to.equal(0);
-      const [users, localhost] = await Promise.all([
-        runCli(['users', 'chat.example.test'], { env }),
-        runCli(['users', 'localhost'], { env }),
-      ]);
+      // One after the other: both open the embedded store in the same data directory.
+      const users = await runCli(['users', 'chat.example.test'], { env });
+      const localhost = await runCli(['users', 'localhost'], { env });
       expect(users.stdout.trim()).to.equal('bob@chat.example.test');
       // localhost is no longer served.
       expect(localhost.code).to.equal(2);
