@@ -7,11 +7,17 @@ import { modules } from '../xep/index.ts';
 import { loadConfigFile, ConfigError, type Config } from './config/load-config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Server } from './server.ts';
-import { parseJid, JidError, type Jid } from './jid.ts';
-import { AccountExistsError, NoSuchAccountError } from './accounts.ts';
+import { resolve } from 'node:path';
+import { JidError } from './jid.ts';
+import { runAccountCommand, type AdminRequest } from './admin/account-commands.ts';
+import { askRunningServer } from './admin/admin-socket.ts';
+import { CertificateImportError } from './tls/import-certbot.ts';
+import { CertificateFileError } from './tls/certificate-files.ts';
 import { readPassword } from './cli/read-password.ts';
 import { certCommand } from './cli/cert-command.ts';
 import { checkCommand } from './cli/check-command.ts';
+import { UsageError, CommandError } from './cli/errors.ts';
+import { StoreLockedError } from './storage/directory-lock.ts';
 
 const USAGE = `usage: chorus <command> [options]
 
@@ -30,7 +36,6 @@ options:
   --config FILE                 configuration file (default: conf/chorus.yaml; env CHORUS_CONFIG)
 `;
 
-class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -56,32 +61,14 @@ async function main(argv: string[]): Promise<number> {
     case 'start':
       return start(config, log);
     case 'adduser':
-      if (values.bulk) return withServer(config, log, (s) => bulkAdd(s, values.bulk!));
-      return withServer(config, log, async (s) => {
-        const account = accountJid(rest[0], s);
-        const password = values.password ?? (await readPassword(`Password for ${account}: `, true));
-        await s.accounts.create(account, password);
-        console.log(`created ${account}`);
-      });
+      if (values.bulk) return accountCommand(config, log, await bulkRequests(values.bulk));
+      return accountCommand(config, log, [{ cmd: 'adduser', jid: required(rest[0]), password: values.password ?? (await askPassword(`Password for ${rest[0]}: `)) }]);
     case 'passwd':
-      return withServer(config, log, async (s) => {
-        const account = accountJid(rest[0], s);
-        const password = values.password ?? (await readPassword(`New password for ${account}: `, true));
-        await s.accounts.setPassword(account, password);
-        console.log(`password changed for ${account}`);
-      });
+      return accountCommand(config, log, [{ cmd: 'passwd', jid: required(rest[0]), password: values.password ?? (await askPassword(`New password for ${rest[0]}: `)) }]);
     case 'deluser':
-      return withServer(config, log, async (s) => {
-        const account = accountJid(rest[0], s);
-        if (!(await s.accounts.remove(account))) throw new NoSuchAccountError(`${account} does not exist`);
-        console.log(`deleted ${account}`);
-      });
+      return accountCommand(config, log, [{ cmd: 'deluser', jid: required(rest[0]) }]);
     case 'users':
-      return withServer(config, log, async (s) => {
-        const host = rest[0];
-        if (!host || !s.hosts.has(host.toLowerCase())) throw new UsageError(`users needs one of the served hosts: ${[...s.hosts.keys()].join(', ')}`);
-        for (const local of await s.accounts.list(host.toLowerCase())) console.log(`${local}@${host.toLowerCase()}`);
-      });
+      return accountCommand(config, log, [{ cmd: 'users', host: required(rest[0], 'users needs a host, e.g. localhost') }]);
     case 'cert':
       return certCommand(config, log, rest);
     case 'check':
@@ -117,53 +104,91 @@ async function start(config: Config, log: Logger): Promise<number> {
   });
 }
 
-/** Account commands open storage and the hosts' modules (so removal reaches every module), but do not listen. */
-async function withServer(config: Config, log: Logger, fn: (server: Server) => Promise<void>): Promise<number> {
-  const server = new Server({ config, modules, log: log.child({}, { level: 'warn' }) });
-  await server.open();
+/**
+ * Account commands run where the storage is owned: in the running server when there is one
+ * (over its admin socket), else here, opening storage and the hosts' modules (so a removal
+ * reaches every module) without listening.
+ */
+async function accountCommand(config: Config, log: Logger, requests: AdminRequest[]): Promise<number> {
+  let replies = await askRunningServer(resolve(config.dataDir), requests);
+  if (!replies) {
+    const server = new Server({ config, modules, log: log.child({}, { level: 'warn' }) });
+    await server.open();
+    try {
+      replies = await runAll(requests, (req) => runAccountCommand(server, req));
+    } finally {
+      await server.stop();
+    }
+  }
+  const bulk = requests.length > 1;
+  let code = 0;
+  for (const reply of replies) {
+    if (reply.ok) {
+      if (!bulk) for (const line of reply.lines) console.log(line);
+    } else {
+      console.error(`chorus: ${reply.error}`);
+      code = Math.max(code, reply.usage ? 2 : 1);
+    }
+  }
+  if (bulk) console.log(`created ${replies.filter((r) => r.ok).length} accounts`);
+  return code;
+}
+
+/** In order of the requests, a few at a time: account creation waits on PBKDF2 in libuv's thread pool. */
+async function runAll<T, R>(items: T[], fn: (item: T) => Promise<R>, concurrency = 4): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
+
+function required(arg: string | undefined, message = 'a JID is required, e.g. alice@localhost'): string {
+  if (!arg) throw new UsageError(message);
+  return arg;
+}
+
+async function askPassword(prompt: string): Promise<string> {
   try {
-    await fn(server);
-    return 0;
-  } finally {
-    await server.stop();
+    return await readPassword(prompt, true);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
 }
 
-function accountJid(arg: string | undefined, server: Server): Jid {
-  if (!arg) throw new UsageError('a JID is required, e.g. alice@localhost');
-  const j = parseJid(arg);
-  if (!j.local || j.resource) throw new UsageError(`'${arg}' is not an account address (user@host)`);
-  if (!server.hosts.has(j.domain)) throw new UsageError(`${j.domain} is not served here (hosts: ${[...server.hosts.keys()].join(', ')})`);
-  return j;
-}
-
-async function bulkAdd(server: Server, file: string): Promise<void> {
+/** `adduser --bulk FILE`: one "JID PASSWORD" per line; blank lines and # comments are skipped. */
+async function bulkRequests(file: string): Promise<AdminRequest[]> {
   const lines = (await readFile(file, 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  let created = 0;
-  // A few at a time: PBKDF2 runs in libuv's thread pool.
-  const queue = [...lines];
-  const worker = async () => {
-    for (let line = queue.shift(); line !== undefined; line = queue.shift()) {
-      const space = line.indexOf(' ');
-      if (space < 0) throw new UsageError(`bad line (expected "JID PASSWORD"): ${line}`);
-      await server.accounts.create(accountJid(line.slice(0, space), server), line.slice(space + 1));
-      created++;
-    }
-  };
-  await Promise.all([worker(), worker(), worker(), worker()]);
-  console.log(`created ${created} accounts`);
+  return lines.map((line) => {
+    const space = line.indexOf(' ');
+    if (space < 0) throw new UsageError(`bad line in ${file} (expected "JID PASSWORD"): ${line}`);
+    return { cmd: 'adduser', jid: line.slice(0, space), password: line.slice(space + 1) };
+  });
 }
 
+/** Mistakes an operator can act on are one line; anything else is a bug and keeps its stack. */
 function describe(err: unknown): string {
-  if (err instanceof ConfigError || err instanceof UsageError || err instanceof AccountExistsError || err instanceof NoSuchAccountError) return err.message;
   if (err instanceof JidError) return `invalid JID: ${err.message}`;
+  const known = [ConfigError, UsageError, CommandError, CertificateImportError, CertificateFileError, StoreLockedError];
+  if (known.some((k) => err instanceof k)) return (err as Error).message;
   return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+function isUsageError(err: unknown): boolean {
+  // parseArgs reports unknown options and missing values with these codes.
+  const code = (err as { code?: string }).code;
+  return err instanceof UsageError || code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL';
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    console.error(`chorus: ${describe(err)}`);
-    process.exit(err instanceof UsageError ? 2 : 1);
+    console.error(`chorus: ${isUsageError(err) ? (err as Error).message : describe(err)}`);
+    process.exit(isUsageError(err) ? 2 : 1);
   },
 );

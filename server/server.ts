@@ -19,6 +19,7 @@ import { listenC2s, type Listening } from './net/c2s-listener.ts';
 import { listenHttp } from './net/http-listener.ts';
 import { placeholderPage, webClientHandler } from './net/web-client.ts';
 import { NS_SESSION } from './c2s/bind.ts';
+import { listenAdmin, type AdminListener } from './admin/admin-socket.ts';
 import type { ClientSession } from './c2s/client-session.ts';
 import type { C2sServices } from './c2s/c2s-services.ts';
 import type { TlsSettings } from './stream/socket-stream.ts';
@@ -50,6 +51,7 @@ export class Server {
   private presence!: PresenceBroker;
   private readonly live = new Set<ClientSession>();
   private sweepTimer: NodeJS.Timeout | null = null;
+  private admin: AdminListener | null = null;
   private stopping: Promise<void> | null = null;
 
   constructor(private readonly opts: ServerOptions) {
@@ -72,6 +74,10 @@ export class Server {
     for (const m of this.enabledModules()) specs.push(...(m.collections ?? []));
     await ensureCollections(this.store, specs);
     this.accounts = new Accounts(this.store, { scramIterations: config.sasl.scramIterations });
+    // A removed account's sessions end at once (RFC 6120 §4.9.3.12: its authentication no longer holds).
+    this.accounts.onRemoved((account) => {
+      for (const s of [...this.sessions.resources(account)]) s.close(new StreamError('not-authorized', 'the account was deleted'));
+    });
 
     const delivery = new LocalDelivery(this.sessions, this.accounts);
     this.presence = new PresenceBroker(this.sessions);
@@ -129,6 +135,8 @@ export class Server {
       live: this.live,
     };
 
+    // Account commands of the CLI reach this process through the admin socket.
+    this.admin = await listenAdmin(this);
     const domains = [...this.hosts.keys()];
     this.http.route('GET', '/*', webClientHandler(CLIENT_DIST, () => placeholderPage(domains, '/xmpp-websocket')), 'web-client');
     try {
@@ -167,6 +175,7 @@ export class Server {
 
   private async doStop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.admin?.close();
     const closing = this.listeners.splice(0).map((l) => l.close());
     const sessions = [...this.live];
     for (const s of sessions) s.close(new StreamError('system-shutdown'));

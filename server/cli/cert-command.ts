@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { generateCertificate } from '../tls/generate-certificate.ts';
 import { importCertificates } from '../tls/import-certbot.ts';
 import type { Config } from '../config/load-config.ts';
+import { UsageError } from './errors.ts';
 import type { Logger } from '../log.ts';
 
 export async function certCommand(config: Config, _log: Logger, args: string[]): Promise<number> {
@@ -13,7 +14,7 @@ export async function certCommand(config: Config, _log: Logger, args: string[]):
     const targets = arg ? [arg.toLowerCase()] : hosts;
     for (const domain of targets) {
       const host = config.hosts.find((h) => h.domain === domain);
-      if (!host) throw new Error(`${domain} is not a served host (hosts: ${hosts.join(', ')})`);
+      if (!host) throw new UsageError(`${domain} is not a served host (hosts: ${hosts.join(', ')})`);
       const cert = await generateCertificate(domain, dataDir, host.serviceNames);
       console.log(`${domain}: generated a self-signed certificate (${cert.names.join(', ')})`);
       console.log(`  SHA-256 fingerprint ${cert.fingerprint}`);
@@ -22,7 +23,7 @@ export async function certCommand(config: Config, _log: Logger, args: string[]):
     return 0;
   }
   if (action === 'import') {
-    if (!arg) throw new Error('cert import needs a directory, e.g. /etc/letsencrypt/live');
+    if (!arg) throw new UsageError('cert import needs a directory, e.g. /etc/letsencrypt/live');
     const result = await importCertificates(resolve(arg), dataDir, hosts);
     for (const c of result.imported) {
       console.log(`imported ${c.from.cert} for ${c.hosts.join(', ')} (valid until ${c.notAfter.toISOString()}, SHA-256 ${c.fingerprint})`);
@@ -35,5 +36,5 @@ export async function certCommand(config: Config, _log: Logger, args: string[]):
     console.log('restart Chorus (or send it SIGHUP) to use the new certificates');
     return 0;
   }
-  throw new Error(`cert needs 'generate [HOST]' or 'import DIR'`);
+  throw new UsageError(`cert needs 'generate [HOST]' or 'import DIR'`);
 }

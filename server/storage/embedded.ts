@@ -26,6 +26,7 @@ import {
 import { planIndex } from './index-plan.ts';
 import { upsertSeed } from './upsert-seed.ts';
 import { newId } from './new-id.ts';
+import { lockDirectory, type DirectoryLock } from './directory-lock.ts';
 import { toStored, fromStoredInPlace, project } from './embedded/codec.ts';
 import { toNedbQuery, type NedbQuery } from './embedded/nedb-query.ts';
 import { applyUpdate } from './embedded/apply-update.ts';
@@ -168,6 +169,8 @@ export class EmbeddedStore implements Store {
   private readonly timers: NodeJS.Timeout[] = [];
   private maintenance: Promise<void> | null = null;
   private closed = false;
+  /** Held while open on a directory (server/storage/directory-lock.ts). */
+  lock: DirectoryLock | null = null;
 
   private constructor(
     private readonly dir: string | undefined,
@@ -179,9 +182,16 @@ export class EmbeddedStore implements Store {
     const dir = options.inMemory ? undefined : options.dir;
     if (!options.inMemory && !dir) throw new StorageUsageError('the embedded store needs a directory or inMemory: true');
     if (dir) await mkdir(dir, { recursive: true });
+    const lock = dir ? await lockDirectory(dir) : null;
     const catalog = new Datastore(dir ? { filename: join(dir, `${CATALOG}.db`) } : { inMemoryOnly: true });
-    await catalog.loadDatabaseAsync();
+    try {
+      await catalog.loadDatabaseAsync();
+    } catch (err) {
+      await lock?.release();
+      throw err;
+    }
     const store = new EmbeddedStore(dir, catalog, options.log ?? silentLogger);
+    store.lock = lock;
     const compactionMs = options.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS;
     if (dir && compactionMs > 0) store.every(compactionMs, () => store.compactChanged());
     store.every(options.ttlSweepIntervalMs ?? DEFAULT_TTL_SWEEP_INTERVAL_MS, () => store.sweepExpired());
@@ -294,6 +304,7 @@ export class EmbeddedStore implements Store {
       if (state.loaded && state.persistent) await state.db.compactDatafileAsync();
     }
     if (this.dir) await this.catalog.compactDatafileAsync();
+    await this.lock?.release();
   }
 
   private every(intervalMs: number, task: () => Promise<void>): void {

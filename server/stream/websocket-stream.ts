@@ -118,12 +118,15 @@ export class WebSocketStream implements XmlStream {
     } catch (err) {
       return this.fail(err instanceof StreamError ? err : new StreamError('not-well-formed'));
     }
-    if (el.attrs.xmlns === NS_FRAMING && (el.name === 'open' || el.name === 'close')) {
-      if (el.name === 'close') return this.onPeerClose();
+    const framing = el.attrs.xmlns === NS_FRAMING;
+    if (framing && el.name === 'close') return this.onPeerClose();
+    // An <open/> (or an RFC 6120 header) outside the framing namespace is still a stream header:
+    // the session answers it with <invalid-namespace/> (RFC 7395 §3.3.2).
+    if (el.name === 'open' || (!this.opened && el.name === 'stream')) {
       if (this.closing) return;
       this.handlers?.open({
-        name: 'open',
-        uri: NS_FRAMING,
+        name: el.name,
+        uri: el.attrs.xmlns ?? 'jabber:client',
         prefix: '',
         contentNs: 'jabber:client',
         to: el.attrs.to,

@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEmbeddedStore } from '../../server/storage/embedded.ts';
+import { StoreLockedError } from '../../server/storage/directory-lock.ts';
 import { StorageUsageError, type Store } from '../../server/storage/port.ts';
 import { rejection, type Thing } from './contract.ts';
 
@@ -136,5 +137,26 @@ describe('embedded store', () => {
 
   it('needs a directory or inMemory', async () => {
     await rejection(() => openEmbeddedStore({}), StorageUsageError);
+  });
+});
+
+describe('embedded store: one process per data directory', () => {
+  it('refuses a second open of a directory in use, and allows it after close or when the owner is gone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chorus-lock-'));
+    try {
+      const first = await openEmbeddedStore({ dir });
+      const err = await openEmbeddedStore({ dir }).then(() => null, (e: unknown) => e);
+      expect(err).to.be.instanceOf(StoreLockedError);
+      expect((err as Error).message).to.contain(`pid ${process.pid}`);
+      await first.close();
+      const second = await openEmbeddedStore({ dir });
+      await second.close();
+      // A lock left by a process that no longer exists (kill -9) is taken over.
+      await writeFile(join(dir, 'LOCK'), '999999999\n');
+      const third = await openEmbeddedStore({ dir });
+      await third.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
