@@ -9,6 +9,10 @@ import { Router } from './router.ts';
 import { LocalDelivery } from './im/delivery.ts';
 import { PresenceBroker } from './im/presence.ts';
 import { Accounts, accountCollections } from './accounts.ts';
+import { Roster, NS_ROSTER, NS_ROSTER_VER } from './im/roster.ts';
+import { RosterStore, rosterCollections } from './im/roster-store.ts';
+import { Band } from './hooks.ts';
+import { x } from './xml/element.ts';
 import { startModule, type Module } from './module.ts';
 import { openStore } from './storage/open-store.ts';
 import { ensureCollections, type Store, type CollectionSpec } from './storage/port.ts';
@@ -70,7 +74,7 @@ export class Server {
   async open(): Promise<void> {
     const { config } = this;
     this.store = this.opts.store ?? (await openStore(storageSettings(config, this.dataDir), this.log));
-    const specs: CollectionSpec[] = [...accountCollections];
+    const specs: CollectionSpec[] = [...accountCollections, ...rosterCollections];
     for (const m of this.enabledModules()) specs.push(...(m.collections ?? []));
     await ensureCollections(this.store, specs);
     this.accounts = new Accounts(this.store, { scramIterations: config.sasl.scramIterations });
@@ -79,6 +83,9 @@ export class Server {
       for (const s of [...this.sessions.resources(account)]) s.close(new StreamError('not-authorized', 'the account was deleted'));
     });
 
+    const rosterStore = new RosterStore(this.store);
+    const roster = new Roster(rosterStore, this.sessions, config.roster);
+    this.accounts.onRemoved((account) => rosterStore.removeAll(account.toString()));
     const delivery = new LocalDelivery(this.sessions, this.accounts);
     this.presence = new PresenceBroker(this.sessions);
     this.router = new Router(this.hosts, delivery, this.presence, this.log);
@@ -90,6 +97,10 @@ export class Server {
       this.hosts.set(host.domain, host);
       // RFC 6121 Appendix E (RFC 3921 session): accepted and answered with an empty result.
       host.iq.handle('set', NS_SESSION, 'account', () => null, 'core', { feature: false });
+      host.iq.handle('get', NS_ROSTER, 'account', (req) => roster.get(req), 'core');
+      host.iq.handle('set', NS_ROSTER, 'account', (req) => roster.set(req), 'core');
+      // RFC 6121 §2.6.1: roster versioning is advertised as a stream feature.
+      host.hooks.observe('c2s/features', Band.Notify, ({ features }) => void features.push(x('ver', { xmlns: NS_ROSTER_VER })), 'core');
       for (const mod of this.enabledModules()) {
         host.modules.push(
           await startModule(mod, config.modules[mod.name], {

@@ -1,7 +1,7 @@
 // What the core implements; with each module's `specs`, this generates docs/compliance.md.
 export const CORE_SPECS: readonly string[] = [
   'RFC 6120 (XMPP Core): client streams, STARTTLS, SASL, resource binding, stanza routing and errors',
-  'RFC 6121 (XMPP IM) §8.5: delivery to local bare and full JIDs; §4 presence broadcast to own resources',
+  'RFC 6121 (XMPP IM) §2: roster get, set, remove, pushes and versioning (§2.6); §8.5: delivery to local bare and full JIDs; §4: presence broadcast to own resources',
   'RFC 7622 (JID address format) with the PRECIS profiles of RFC 8264/8265',
   'RFC 7395 (XMPP over WebSocket)',
   'RFC 4616 (PLAIN), RFC 5802 (SCRAM-SHA-1), RFC 7677 (SCRAM-SHA-256), SCRAM-SHA-512, and their -PLUS variants',

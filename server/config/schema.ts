@@ -128,6 +128,14 @@ export const coreConfigSchema = z.strictObject({
         .describe('Failed authentication attempts allowed per client IP and per account'),
     })
     .prefault({}),
+  roster: z
+    .strictObject({
+      maxItems: z.number().int().min(1).default(1000).describe('Most items a roster may hold (more: <not-allowed/>)'),
+      maxNameLength: z.number().int().min(1).default(1024).describe('Longest item name, in characters (longer: <not-acceptable/>)'),
+      maxGroupLength: z.number().int().min(1).default(1024).describe('Longest group name, in characters (longer: <not-acceptable/>)'),
+    })
+    .prefault({})
+    .describe('Roster limits (RFC 6121 §2.3.3)'),
   shutdownGraceSeconds: z.number().min(0).default(5).describe('Time streams are given to close on shutdown before sockets are destroyed'),
 });
 
