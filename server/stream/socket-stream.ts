@@ -160,7 +160,11 @@ export class SocketStream implements XmlStream {
   private attach(socket: net.Socket): void {
     socket.on('data', (chunk: Buffer) => {
       this.lastActivity = Date.now();
-      if (!this.discarding) this.parser.write(chunk);
+      if (this.discarding) return;
+      this.parser.write(chunk);
+      // Between stanzas the parser's state can go: it is rebuilt on the next write (a few µs),
+      // and tens of thousands of mostly-idle streams then hold no parser at all.
+      this.parser.hibernate();
     });
     socket.on('error', () => {
       // 'close' follows; a reset peer is an ordinary end of session.

@@ -68,7 +68,9 @@ export class ChorusTarget implements Target {
     o.log(`chorus: accounts created in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     const logFile = join(this.#dir, 'chorus.log');
-    this.#proc = spawnServer(process.execPath, [...NODE_ARGS, 'start', '--config', config], { cwd: REPO, env, logFile });
+    // BENCH_CHORUS_NODE_ARGS adds Node flags to the server only (e.g. --cpu-prof for profiling).
+    const extra = (process.env.BENCH_CHORUS_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    this.#proc = spawnServer(process.execPath, [...extra, ...NODE_ARGS, 'start', '--config', config], { cwd: REPO, env, logFile });
     const pid = this.#proc.child.pid!;
     try {
       await waitForPort('127.0.0.1', port, 60_000, pid);
