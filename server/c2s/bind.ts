@@ -1,6 +1,6 @@
 // RFC 6120 §7: resource binding. A second session with the same full JID replaces the
 // first, which is closed with <conflict/> (§7.7.2.2, the "override" policy).
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../random.ts';
 import { StanzaError, StreamError } from '../errors.ts';
 import { x, type Element } from '../xml/element.ts';
 import { JidError, normalizeResource } from '../jid.ts';
@@ -37,5 +37,5 @@ export function bindResource(session: ClientSession, iq: Element, bind: Element,
 }
 
 function generatedResource(): string {
-  return `chorus.${randomBytes(9).toString('base64url')}`;
+  return `chorus.${randomToken(9)}`;
 }

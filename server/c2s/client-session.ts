@@ -1,12 +1,12 @@
 // A client stream (RFC 6120): header → STARTTLS → SASL → restart → bind → stanzas.
 // The same negotiation runs over TCP and WebSocket; XmlStream hides the framing.
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../random.ts';
 import { StreamError, StanzaError } from '../errors.ts';
 import { x, type Element } from '../xml/element.ts';
 import { parseJid, JidError, type Jid } from '../jid.ts';
 import { IQ_TYPES, PRESENCE_TYPES, errorReply, isStanzaName, stanzaType, type Stanza } from '../stanza.ts';
-import { SerialQueue } from '../stream/serial-queue.ts';
-import { NS_FRAMING, NS_STREAM, type PeerHeader, type XmlStream } from '../stream/xml-stream.ts';
+import { SerialQueue, type QueueOwner } from '../stream/serial-queue.ts';
+import { NS_FRAMING, NS_STREAM, type PeerHeader, type StreamHandlers, type XmlStream } from '../stream/xml-stream.ts';
 import { SaslNegotiation, NS_SASL } from './sasl-negotiation.ts';
 import { bindResource, NS_BIND, NS_SESSION } from './bind.ts';
 import type { Host } from '../host.ts';
@@ -15,8 +15,12 @@ import type { C2sServices } from './c2s-services.ts';
 
 export const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
 
-export class ClientSession implements PresenceState {
-  readonly id = randomBytes(8).toString('hex');
+let sessionCounter = 0;
+
+// The session is its stream's handler and its queue's owner itself: no closures per connection.
+export class ClientSession implements PresenceState, StreamHandlers, QueueOwner {
+  /** For logs. */
+  readonly id = (++sessionCounter).toString(36);
   readonly createdAt = Date.now();
   host: Host | null = null;
   /** The authenticated account (bare JID) once SASL succeeded. */
@@ -28,7 +32,8 @@ export class ClientSession implements PresenceState {
   private generation = 0;
   private lang = 'en';
   private readonly queue: SerialQueue;
-  private readonly sasl: SaslNegotiation;
+  /** Only until authentication succeeds: a bound session holds no SASL state. */
+  private sasl: SaslNegotiation | null;
   private ended = false;
   private pingSentAt = 0;
 
@@ -42,20 +47,9 @@ export class ClientSession implements PresenceState {
     /** TLS must be negotiated before anything else (listener setting, RFC 6120 §5.3.1). */
     private readonly requireTls: boolean,
   ) {
-    this.queue = new SerialQueue(
-      services.config.c2s.queueLength,
-      () => stream.pause(),
-      () => stream.resume(),
-      (err) => this.internalError(err),
-    );
+    this.queue = new SerialQueue(services.config.c2s.queueLength, this);
     this.sasl = new SaslNegotiation(this, services);
-    stream.setHandlers({
-      open: (h) => this.onOpen(h),
-      element: (el) => this.onElement(el),
-      end: () => this.close(),
-      error: (err) => this.close(err),
-      closed: () => this.onClosed(),
-    });
+    stream.setHandlers(this);
     services.live.add(this);
   }
 
@@ -105,7 +99,8 @@ export class ClientSession implements PresenceState {
 
   // ---- stream header and features (RFC 6120 §4.7, §4.3.2)
 
-  private onOpen(h: PeerHeader): void {
+  /** StreamHandlers: the client opened (or re-opened) the stream. */
+  open(h: PeerHeader): void {
     if (this.ended) return;
     if (this.streamOpen) return this.close(new StreamError('bad-format', 'the stream is already open'));
     const problem = this.checkHeader(h);
@@ -147,8 +142,9 @@ export class ClientSession implements PresenceState {
         // RFC 6120 §5.3.1: while TLS is mandatory, it is the only feature offered.
         if (this.requireTls) return features;
       }
-      features.cnode(this.sasl.mechanismsFeature());
-      const cb = this.sasl.channelBindingFeature();
+      const sasl = this.sasl!;
+      features.cnode(sasl.mechanismsFeature());
+      const cb = sasl.channelBindingFeature();
       if (cb) features.cnode(cb);
       return features;
     }
@@ -163,7 +159,8 @@ export class ClientSession implements PresenceState {
 
   // ---- elements
 
-  private onElement(el: Element): void {
+  /** StreamHandlers: one top-level element. */
+  element(el: Element): void {
     if (this.ended) return;
     if (!this.streamOpen) return this.close(new StreamError('not-authorized', 'the stream is not open'));
     const gen = this.generation;
@@ -180,8 +177,8 @@ export class ClientSession implements PresenceState {
     const ns = el.attrs.xmlns;
     if (ns === NS_TLS && el.name === 'starttls') return this.startTls();
     if (ns === NS_SASL) {
-      if (this.mustStartTls()) return this.sasl.refuse('encryption-required');
-      return this.sasl.handle(el);
+      if (this.mustStartTls()) return this.sasl!.refuse('encryption-required');
+      return this.sasl!.handle(el);
     }
     if (ns === undefined && isStanzaName(el.name)) return this.close(new StreamError('not-authorized'));
     return this.close(new StreamError(ns === undefined ? 'unsupported-stanza-type' : 'not-authorized'));
@@ -217,6 +214,7 @@ export class ClientSession implements PresenceState {
   /** SASL succeeded for `user` (called by SaslNegotiation). */
   authenticated(user: Jid): void {
     this.user = user;
+    this.sasl = null;
   }
 
   private handleBeforeBind(el: Element): void | Promise<void> {
@@ -285,9 +283,32 @@ export class ClientSession implements PresenceState {
 
   // ---- end of session
 
-  private onClosed(): void {
+  /** StreamHandlers: the client closed its stream. */
+  end(): void {
+    this.close();
+  }
+
+  /** StreamHandlers: the client's input broke the stream's rules. */
+  error(err: StreamError): void {
+    this.close(err);
+  }
+
+  /** StreamHandlers: the transport is gone. */
+  closed(): void {
     this.queue.clear();
     this.cleanup();
+  }
+
+  queueFull(): void {
+    this.stream.pause();
+  }
+
+  queueDrained(): void {
+    this.stream.resume();
+  }
+
+  taskFailed(err: unknown): void {
+    this.internalError(err);
   }
 
   private cleanup(): void {
@@ -323,7 +344,7 @@ function validateStanza(s: Stanza): StanzaError | null {
 }
 
 function newStreamId(): string {
-  return randomBytes(12).toString('base64url');
+  return randomToken(12);
 }
 
 function tryJidString(s: string): string | undefined {

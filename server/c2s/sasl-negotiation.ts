@@ -21,13 +21,20 @@ export class SaslNegotiation {
     private readonly services: C2sServices,
   ) {}
 
+  /** What this stream offers; it changes only when TLS starts, so it is worked out once per state. */
+  private offeredCache: { secure: boolean; mechanisms: string[] } | null = null;
+
   private offered(): string[] {
     const stream = this.session.stream;
-    return availableMechanisms({
-      secure: stream.secure,
-      channelBindings: stream.channelBindingTypes(),
-      enabled: this.services.config.sasl.mechanisms,
-    });
+    if (this.offeredCache?.secure !== stream.secure) {
+      const mechanisms = availableMechanisms({
+        secure: stream.secure,
+        channelBindings: stream.channelBindingTypes(),
+        enabled: this.services.config.sasl.mechanisms,
+      });
+      this.offeredCache = { secure: stream.secure, mechanisms };
+    }
+    return this.offeredCache.mechanisms;
   }
 
   mechanismsFeature(): Element {

@@ -1,6 +1,7 @@
 // Server side of SCRAM (RFC 5802; SCRAM-SHA-256 RFC 7677; SCRAM-SHA-512 by the same construction),
 // with and without channel binding (-PLUS). Login costs two HMACs and a hash over stored keys: no PBKDF2.
-import { createHmac, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBase64 } from '../random.ts';
 import { SaslFailure } from '../errors.ts';
 import { DEFAULT_ITERATIONS, HASH_INFO, digest, hmac, saslprep, type ScramHash, type ScramHashCredentials } from './credentials.ts';
 import type { SaslContext, SaslExchange, SaslStep } from './mechanism.ts';
@@ -42,20 +43,11 @@ const SASLNAME = /^(?:[^=,\0]|=2C|=3D)+$/; // RFC 5802 §7 saslname
 const CB_NAME = /^[A-Za-z0-9.-]+$/;
 const ATTR_VAL = /^[A-Za-z]=[^,\0]+$/;
 
-// Server nonces come from a refilled pool: one randomBytes() call per login cost ~10 µs here,
-// a quarter of the whole exchange. Bytes are handed out once and never reused.
-const NONCE_BYTES = 18; // 24 base64 characters, all RFC 5802 'printable'
-const noncePool = Buffer.alloc(NONCE_BYTES * 256);
-let noncePos = noncePool.length;
+// 18 bytes: 24 base64 characters, all RFC 5802 'printable'; from the shared pool (server/random.ts).
+const NONCE_BYTES = 18;
 
 function serverNonce(): string {
-  if (noncePos + NONCE_BYTES > noncePool.length) {
-    randomFillSync(noncePool);
-    noncePos = 0;
-  }
-  const nonce = noncePool.toString('base64', noncePos, noncePos + NONCE_BYTES);
-  noncePos += NONCE_BYTES;
-  return nonce;
+  return randomBase64(NONCE_BYTES);
 }
 
 function malformed(text: string): SaslFailure {

@@ -5,6 +5,15 @@
 
 export type Task = () => void | Promise<void>;
 
+/** Who a queue reports to (an object rather than closures: one queue per session, many sessions). */
+export interface QueueOwner {
+  /** The queue is full: stop reading input. */
+  queueFull(): void;
+  /** The queue has room again: read input again. */
+  queueDrained(): void;
+  taskFailed(err: unknown): void;
+}
+
 export class SerialQueue {
   private readonly pending: Task[] = [];
   private busy = false;
@@ -12,9 +21,7 @@ export class SerialQueue {
 
   constructor(
     private readonly limit: number,
-    private readonly onFull: () => void,
-    private readonly onDrained: () => void,
-    private readonly onError: (err: unknown) => void,
+    private readonly owner: QueueOwner,
   ) {}
 
   get length(): number {
@@ -26,7 +33,7 @@ export class SerialQueue {
       this.pending.push(task);
       if (!this.paused && this.pending.length >= this.limit) {
         this.paused = true;
-        this.onFull();
+        this.owner.queueFull();
       }
       return;
     }
@@ -43,7 +50,7 @@ export class SerialQueue {
     try {
       result = task();
     } catch (err) {
-      this.onError(err);
+      this.owner.taskFailed(err);
       return;
     }
     if (result && typeof (result as Promise<void>).then === 'function') {
@@ -51,7 +58,7 @@ export class SerialQueue {
       (result as Promise<void>).then(
         () => this.settled(),
         (err) => {
-          this.onError(err);
+          this.owner.taskFailed(err);
           this.settled();
         },
       );
@@ -69,7 +76,7 @@ export class SerialQueue {
     }
     if (this.paused && this.pending.length < this.limit / 2) {
       this.paused = false;
-      this.onDrained();
+      this.owner.queueDrained();
     }
   }
 }

@@ -2,9 +2,9 @@
 import * as tls from 'node:tls';
 import type * as net from 'node:net';
 import { StreamParser, type StreamHeader } from '../xml/stream-parser.ts';
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../random.ts';
 import { elementToString, streamHeader, streamClose } from '../xml/serialize.ts';
-import { tlsExporter, tlsServerEndPoint, type ChannelBindingType } from '../tls/channel-binding.ts';
+import { channelBinding, supportedChannelBindings, type ChannelBindingType } from '../tls/channel-binding.ts';
 import { StreamError } from '../errors.ts';
 import type { Element } from '../xml/element.ts';
 import { CLOSE_GRACE_MS, type PeerHeader, type ResponseHeader, type StreamHandlers, type XmlStream } from './xml-stream.ts';
@@ -34,6 +34,7 @@ export class SocketStream implements XmlStream {
   private closing = false;
   private peerEnded = false;
   private parserFailed = false;
+  private bindingTypes: ChannelBindingType[] | undefined;
   private gone = false;
   private headerSent = false;
   private graceTimer: NodeJS.Timeout | null = null;
@@ -119,7 +120,7 @@ export class SocketStream implements XmlStream {
     this.closing = true;
     if (error) {
       // RFC 6120 §4.9.1.2: even an error on the header is sent inside a stream of our own.
-      if (!this.headerSent) this.sendOpen({ id: randomBytes(12).toString('base64url'), lang: 'en' });
+      if (!this.headerSent) this.sendOpen({ id: randomToken(12), lang: 'en' });
       this.write(elementToString(error.toElement()));
     }
     this.write(streamClose);
@@ -138,15 +139,16 @@ export class SocketStream implements XmlStream {
   }
 
   channelBinding(type: ChannelBindingType): Buffer | undefined {
-    if (!(this.socket instanceof tls.TLSSocket)) return undefined;
-    return type === 'tls-exporter' ? tlsExporter(this.socket) : tlsServerEndPoint(this.socket);
+    return this.socket instanceof tls.TLSSocket ? channelBinding(this.socket, type) : undefined;
   }
 
   channelBindingTypes(): ChannelBindingType[] {
-    const out: ChannelBindingType[] = [];
-    if (this.channelBinding('tls-exporter')) out.push('tls-exporter');
-    if (this.channelBinding('tls-server-end-point')) out.push('tls-server-end-point');
-    return out;
+    // Asked several times per login; the answer is fixed once the handshake is done.
+    if (!(this.socket instanceof tls.TLSSocket)) return [];
+    if (this.bindingTypes) return this.bindingTypes;
+    const types = supportedChannelBindings(this.socket);
+    if (types.length > 0) this.bindingTypes = types;
+    return types;
   }
 
   pause(): void {

@@ -4,7 +4,7 @@ import type { WebSocket, RawData } from 'ws';
 import { parseFrame } from '../xml/frame-parser.ts';
 import { escapeXML, type Element } from '../xml/element.ts';
 import { elementToString } from '../xml/serialize.ts';
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../random.ts';
 import { StreamError } from '../errors.ts';
 import type { ChannelBindingType } from '../tls/channel-binding.ts';
 import { CLOSE_GRACE_MS, NS_FRAMING, NS_STREAM, type ResponseHeader, type StreamHandlers, type XmlStream } from './xml-stream.ts';
@@ -68,7 +68,7 @@ export class WebSocketStream implements XmlStream {
     if (this.closing || this.gone) return;
     this.closing = true;
     if (error) {
-      if (!this.opened) this.sendOpen({ id: randomBytes(12).toString('base64url'), lang: 'en' });
+      if (!this.opened) this.sendOpen({ id: randomToken(12), lang: 'en' });
       this.write(frameText(error.toElement()));
     }
     this.write(`<close xmlns="${NS_FRAMING}"/>`);

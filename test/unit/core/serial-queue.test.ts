@@ -1,10 +1,14 @@
 import { expect } from 'chai';
-import { SerialQueue } from '../../../server/stream/serial-queue.ts';
+import { SerialQueue, type QueueOwner } from '../../../server/stream/serial-queue.ts';
+
+function owner(full: () => void = () => {}, drained: () => void = () => {}, failed: (e: unknown) => void = () => {}): QueueOwner {
+  return { queueFull: full, queueDrained: drained, taskFailed: failed };
+}
 
 describe('SerialQueue', () => {
   it('runs synchronous tasks at once', () => {
     const log: number[] = [];
-    const q = new SerialQueue(4, () => {}, () => {}, () => {});
+    const q = new SerialQueue(4, owner());
     q.push(() => void log.push(1));
     q.push(() => void log.push(2));
     expect(log).to.deep.equal([1, 2]);
@@ -13,7 +17,7 @@ describe('SerialQueue', () => {
 
   it('keeps order across a task that waits', async () => {
     const log: string[] = [];
-    const q = new SerialQueue(10, () => {}, () => {}, () => {});
+    const q = new SerialQueue(10, owner());
     let release!: () => void;
     q.push(() => new Promise<void>((r) => (release = () => (log.push('slow'), r()))));
     q.push(() => void log.push('after-1'));
@@ -26,7 +30,7 @@ describe('SerialQueue', () => {
 
   it('signals back-pressure when full and again when drained', async () => {
     const events: string[] = [];
-    const q = new SerialQueue(2, () => events.push('full'), () => events.push('drained'), () => {});
+    const q = new SerialQueue(2, owner(() => events.push('full'), () => events.push('drained')));
     let release!: () => void;
     q.push(() => new Promise<void>((r) => (release = r)));
     q.push(() => {});
@@ -40,7 +44,7 @@ describe('SerialQueue', () => {
   it('reports a failing task and goes on with the next', async () => {
     const errors: unknown[] = [];
     const log: string[] = [];
-    const q = new SerialQueue(4, () => {}, () => {}, (e) => errors.push(e));
+    const q = new SerialQueue(4, owner(() => {}, () => {}, (e) => errors.push(e)));
     q.push(async () => {
       throw new Error('async failure');
     });
@@ -52,7 +56,7 @@ describe('SerialQueue', () => {
 
   it('clear() forgets queued work', async () => {
     const log: string[] = [];
-    const q = new SerialQueue(4, () => {}, () => {}, () => {});
+    const q = new SerialQueue(4, owner());
     let release!: () => void;
     q.push(() => new Promise<void>((r) => (release = r)));
     q.push(() => void log.push('queued'));
