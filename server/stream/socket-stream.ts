@@ -2,12 +2,11 @@
 import * as tls from 'node:tls';
 import type * as net from 'node:net';
 import { StreamParser, type StreamHeader } from '../xml/stream-parser.ts';
-import { randomToken } from '../random.ts';
 import { elementToString, streamHeader, streamClose } from '../xml/serialize.ts';
 import { channelBinding, supportedChannelBindings, type ChannelBindingType } from '../tls/channel-binding.ts';
-import { StreamError } from '../errors.ts';
 import type { Element } from '../xml/element.ts';
-import { CLOSE_GRACE_MS, type PeerHeader, type ResponseHeader, type StreamHandlers, type XmlStream } from './xml-stream.ts';
+import type { PeerHeader, ResponseHeader, XmlStream } from './xml-stream.ts';
+import { StreamBase } from './stream-base.ts';
 
 /** The server's TLS settings: the default certificate and context, and SNI selection among the hosts' certificates. */
 export interface TlsSettings extends tls.TlsOptions {
@@ -24,24 +23,19 @@ export interface SocketStreamOptions {
   tls?: (host: string | undefined) => TlsSettings;
 }
 
-export class SocketStream implements XmlStream {
+export class SocketStream extends StreamBase implements XmlStream {
   readonly framing = 'tcp';
   readonly remoteAddress: string;
+  protected readonly closeTag = streamClose;
   private socket: net.Socket | tls.TLSSocket;
-  lastActivity = Date.now();
-  private handlers: StreamHandlers | null = null;
   private readonly parser: StreamParser;
-  private closing = false;
-  private peerEnded = false;
   private parserFailed = false;
   private bindingTypes: ChannelBindingType[] | undefined;
-  private gone = false;
-  private headerSent = false;
-  private graceTimer: NodeJS.Timeout | null = null;
   /** Set while STARTTLS is under way: any plaintext after <starttls/> is discarded (RFC 6120 §5.4.3.3). */
   private discarding = false;
 
   constructor(socket: net.Socket | tls.TLSSocket, private readonly opts: SocketStreamOptions) {
+    super();
     this.socket = socket;
     this.remoteAddress = socket.remoteAddress ?? '';
     this.parser = new StreamParser(
@@ -54,7 +48,7 @@ export class SocketStream implements XmlStream {
         error: (err) => {
           this.parserFailed = true;
           // While closing, input we cannot parse ends the wait for the peer's closing tag.
-          if (this.closing) this.socket.end();
+          if (this.closing) this.endTransport();
           else this.handlers?.error(err);
         },
       },
@@ -69,14 +63,6 @@ export class SocketStream implements XmlStream {
 
   get canStartTls(): boolean {
     return !this.secure && this.opts.tls !== undefined;
-  }
-
-  get isClosed(): boolean {
-    return this.gone;
-  }
-
-  setHandlers(handlers: StreamHandlers): void {
-    this.handlers = handlers;
   }
 
   sendOpen(header: ResponseHeader): void {
@@ -115,23 +101,13 @@ export class SocketStream implements XmlStream {
     this.headerSent = false;
   }
 
-  close(error?: StreamError): void {
-    if (this.closing || this.gone) return;
-    this.closing = true;
-    if (error) {
-      // RFC 6120 §4.9.1.2: even an error on the header is sent inside a stream of our own.
-      if (!this.headerSent) this.sendOpen({ id: randomToken(12), lang: 'en' });
-      this.write(elementToString(error.toElement()));
-    }
-    this.write(streamClose);
-    // After ill-formed input the parser is stopped and could not see the peer's closing tag.
-    if (this.peerEnded || this.parserFailed) {
-      this.socket.end();
-      return;
-    }
-    // RFC 6120 §4.4: wait for the peer's closing tag, but not forever.
-    this.graceTimer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
-    this.graceTimer.unref();
+  /** After ill-formed input the parser is stopped and could not see the peer's closing tag. */
+  protected override canSeePeerClose(): boolean {
+    return !this.parserFailed;
+  }
+
+  protected endTransport(): void {
+    this.socket.end();
   }
 
   destroy(): void {
@@ -174,25 +150,8 @@ export class SocketStream implements XmlStream {
     socket.on('close', () => this.onTransportClosed());
   }
 
-  private onPeerEnd(): void {
-    this.peerEnded = true;
-    if (this.closing) {
-      // Our close was answered: the stream is done.
-      this.socket.end();
-      return;
-    }
-    this.handlers?.end();
-  }
-
-  private onTransportClosed(): void {
-    if (this.gone) return;
-    this.gone = true;
-    if (this.graceTimer) clearTimeout(this.graceTimer);
-    this.handlers?.closed();
-  }
-
-  private write(text: string): void {
-    if (!this.gone && this.socket.writable) this.socket.write(text);
+  protected write(text: string): void {
+    if (!this.isClosed && this.socket.writable) this.socket.write(text);
   }
 }
 

@@ -4,23 +4,17 @@ import type { WebSocket, RawData } from 'ws';
 import { parseFrame } from '../xml/frame-parser.ts';
 import { escapeXML, type Element } from '../xml/element.ts';
 import { elementToString } from '../xml/serialize.ts';
-import { randomToken } from '../random.ts';
 import { StreamError } from '../errors.ts';
 import type { ChannelBindingType } from '../tls/channel-binding.ts';
-import { CLOSE_GRACE_MS, NS_FRAMING, NS_STREAM, type ResponseHeader, type StreamHandlers, type XmlStream } from './xml-stream.ts';
+import { NS_FRAMING, NS_STREAM, type ResponseHeader, type XmlStream } from './xml-stream.ts';
+import { StreamBase } from './stream-base.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export class WebSocketStream implements XmlStream {
+export class WebSocketStream extends StreamBase implements XmlStream {
   readonly framing = 'websocket';
   readonly canStartTls = false;
-  private handlers: StreamHandlers | null = null;
-  private closing = false;
-  private peerClosed = false;
-  private gone = false;
-  private opened = false;
-  private graceTimer: NodeJS.Timeout | null = null;
-  lastActivity = Date.now();
+  protected readonly closeTag = `<close xmlns="${NS_FRAMING}"/>`;
 
   constructor(
     private readonly ws: WebSocket,
@@ -29,6 +23,7 @@ export class WebSocketStream implements XmlStream {
     readonly secure: boolean,
     private readonly maxElementBytes: number,
   ) {
+    super();
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('close', () => this.onTransportClosed());
     ws.on('error', () => {
@@ -36,16 +31,8 @@ export class WebSocketStream implements XmlStream {
     });
   }
 
-  get isClosed(): boolean {
-    return this.gone;
-  }
-
-  setHandlers(handlers: StreamHandlers): void {
-    this.handlers = handlers;
-  }
-
   sendOpen(header: ResponseHeader): void {
-    this.opened = true;
+    this.headerSent = true;
     const from = header.from ? ` from="${escapeXML(header.from)}"` : '';
     const to = header.to ? ` to="${escapeXML(header.to)}"` : '';
     this.write(`<open xmlns="${NS_FRAMING}"${from}${to} id="${escapeXML(header.id)}" version="1.0" xml:lang="${escapeXML(header.lang)}"/>`);
@@ -61,24 +48,11 @@ export class WebSocketStream implements XmlStream {
 
   restart(): void {
     // RFC 7395 §3.5: the client opens the new stream with another <open/>; nothing to reset here.
-    this.opened = false;
+    this.headerSent = false;
   }
 
-  close(error?: StreamError): void {
-    if (this.closing || this.gone) return;
-    this.closing = true;
-    if (error) {
-      if (!this.opened) this.sendOpen({ id: randomToken(12), lang: 'en' });
-      this.write(frameText(error.toElement()));
-    }
-    this.write(`<close xmlns="${NS_FRAMING}"/>`);
-    if (this.peerClosed) {
-      this.ws.close(1000);
-      return;
-    }
-    // RFC 7395 §3.6: the client answers with <close/> and closes the connection; wait a little for it.
-    this.graceTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
-    this.graceTimer.unref();
+  protected endTransport(): void {
+    this.ws.close(1000);
   }
 
   destroy(): void {
@@ -103,7 +77,7 @@ export class WebSocketStream implements XmlStream {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    if (this.gone) return;
+    if (this.isClosed) return;
     this.lastActivity = Date.now();
     let text: string;
     try {
@@ -119,10 +93,10 @@ export class WebSocketStream implements XmlStream {
       return this.fail(err instanceof StreamError ? err : new StreamError('not-well-formed'));
     }
     const framing = el.attrs.xmlns === NS_FRAMING;
-    if (framing && el.name === 'close') return this.onPeerClose();
+    if (framing && el.name === 'close') return this.onPeerEnd();
     // An <open/> (or an RFC 6120 header) outside the framing namespace is still a stream header:
     // the session answers it with <invalid-namespace/> (RFC 7395 §3.3.2).
-    if (el.name === 'open' || (!this.opened && el.name === 'stream')) {
+    if (el.name === 'open' || (!this.headerSent && el.name === 'stream')) {
       if (this.closing) return;
       this.handlers?.open({
         name: el.name,
@@ -143,24 +117,8 @@ export class WebSocketStream implements XmlStream {
     if (!this.closing) this.handlers?.error(err);
   }
 
-  private onPeerClose(): void {
-    this.peerClosed = true;
-    if (this.closing) {
-      this.ws.close(1000);
-      return;
-    }
-    this.handlers?.end();
-  }
-
-  private onTransportClosed(): void {
-    if (this.gone) return;
-    this.gone = true;
-    if (this.graceTimer) clearTimeout(this.graceTimer);
-    this.handlers?.closed();
-  }
-
-  private write(text: string): void {
-    if (!this.gone && this.ws.readyState === this.ws.OPEN) this.ws.send(text);
+  protected write(text: string): void {
+    if (!this.isClosed && this.ws.readyState === this.ws.OPEN) this.ws.send(text);
   }
 }
 
