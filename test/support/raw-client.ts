@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { Parser } from '@xmpp/xml';
 import type { Element } from 'ltx';
+import { Conditions } from './conditions.ts';
 
 export const NS = {
   stream: 'http://etherx.jabber.org/streams',
@@ -23,7 +24,7 @@ export class RawClient {
   private socket: net.Socket;
   private parser!: InstanceType<typeof Parser>;
   private readonly inbox: Element[] = [];
-  private waiters: (() => void)[] = [];
+  private readonly conditions = new Conditions(() => this.received.slice(-800));
   /** The server's last stream header (root element). */
   streamHeader: Element | null = null;
   streamEnded = false;
@@ -65,7 +66,7 @@ export class RawClient {
 
   /** The next top-level element the server sends. */
   async next(timeoutMs = 5000): Promise<Element> {
-    await this.until(() => this.inbox.length > 0, timeoutMs, 'an element');
+    await this.conditions.until(() => this.inbox.length > 0, timeoutMs, 'an element');
     return this.inbox.shift()!;
   }
 
@@ -80,20 +81,20 @@ export class RawClient {
 
   /** Resolves once the server has opened its stream (sent its header). */
   async opened(timeoutMs = 5000): Promise<Element> {
-    await this.until(() => this.streamHeader !== null, timeoutMs, 'the stream header');
+    await this.conditions.until(() => this.streamHeader !== null, timeoutMs, 'the stream header');
     return this.streamHeader!;
   }
 
   /** Resolves when the server has closed the TCP connection. */
   async waitClosed(timeoutMs = 5000): Promise<void> {
-    await this.until(() => this.closed, timeoutMs, 'the connection to close');
+    await this.conditions.until(() => this.closed, timeoutMs, 'the connection to close');
   }
 
   /** Expect a stream error; returns its condition name after checking the stream then closes. */
   async streamError(timeoutMs = 5000): Promise<string> {
     const el = await this.nextMatching((e) => e.name === 'stream:error', timeoutMs);
     const condition = el.getChildElements().find((c) => c.attrs.xmlns === NS.streams && c.name !== 'text');
-    await this.until(() => this.streamEnded, timeoutMs, '</stream:stream>');
+    await this.conditions.until(() => this.streamEnded, timeoutMs, '</stream:stream>');
     return condition?.name ?? '(none)';
   }
 
@@ -158,15 +159,15 @@ export class RawClient {
     this.parser = new Parser();
     this.parser.on('start', (el: Element) => {
       this.streamHeader = el;
-      this.wake();
+      this.conditions.wake();
     });
     this.parser.on('element', (el: Element) => {
       this.inbox.push(el);
-      this.wake();
+      this.conditions.wake();
     });
     this.parser.on('end', () => {
       this.streamEnded = true;
-      this.wake();
+      this.conditions.wake();
     });
     this.parser.on('error', () => {});
   }
@@ -180,29 +181,7 @@ export class RawClient {
     socket.on('error', () => {});
     socket.on('close', () => {
       this.closed = true;
-      this.wake();
-    });
-  }
-
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
-  }
-
-  private until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; received so far: ${this.received.slice(-800)}`)), timeoutMs);
-      const check = () => {
-        if (done()) {
-          clearTimeout(timer);
-          resolve();
-        } else {
-          this.waiters.push(check);
-        }
-      };
-      this.waiters.push(check);
+      this.conditions.wake();
     });
   }
 }

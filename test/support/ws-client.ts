@@ -12,6 +12,7 @@ import { SaxesParser } from 'saxes';
 import { Element } from 'ltx';
 import ScramSha1 from 'sasl-scram-sha-1';
 import { NS } from './raw-client.ts';
+import { Conditions } from './conditions.ts';
 
 export const NS_FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
 
@@ -72,7 +73,7 @@ export class WsClient {
   /** Messages that broke the framing rules (see parseStandaloneElement), with the reason. */
   readonly framingViolations: string[] = [];
   private readonly inbox: Element[] = [];
-  private waiters: (() => void)[] = [];
+  private readonly conditions = new Conditions(() => this.messages.slice(-5).join(' | ').slice(-800));
   /** Set once the WebSocket is closed: the close code and reason the client saw. */
   closeInfo: WsClose | null = null;
 
@@ -89,11 +90,11 @@ export class WsClient {
       } catch (err) {
         this.framingViolations.push((err as Error).message);
       }
-      this.wake();
+      this.conditions.wake();
     });
     ws.on('close', (code, reason) => {
       this.closeInfo = { code, reason: reason.toString() };
-      this.wake();
+      this.conditions.wake();
     });
     ws.on('error', () => {
       // 'close' follows.
@@ -132,7 +133,7 @@ export class WsClient {
 
   /** The next element the server sends; fails on a message that broke the framing rules. */
   async next(timeoutMs = 5000): Promise<Element> {
-    await this.until(() => this.inbox.length > 0 || this.framingViolations.length > 0, timeoutMs, 'a message');
+    await this.conditions.until(() => this.inbox.length > 0 || this.framingViolations.length > 0, timeoutMs, 'a message');
     if (this.framingViolations.length > 0) throw new Error(`framing violation: ${this.framingViolations[0]}`);
     return this.inbox.shift()!;
   }
@@ -148,7 +149,7 @@ export class WsClient {
 
   /** Resolves with the close code once the WebSocket is closed. */
   async waitClosed(timeoutMs = 5000): Promise<WsClose> {
-    await this.until(() => this.closeInfo !== null, timeoutMs, 'the WebSocket to close');
+    await this.conditions.until(() => this.closeInfo !== null, timeoutMs, 'the WebSocket to close');
     return this.closeInfo!;
   }
 
@@ -198,31 +199,6 @@ export class WsClient {
   /** Drop the connection without any closing handshake. */
   terminate(): void {
     this.ws.terminate();
-  }
-
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
-  }
-
-  private until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`timed out waiting for ${what}; received so far: ${this.messages.slice(-5).join(' | ').slice(-800)}`)),
-        timeoutMs,
-      );
-      const check = () => {
-        if (done()) {
-          clearTimeout(timer);
-          resolve();
-        } else {
-          this.waiters.push(check);
-        }
-      };
-      this.waiters.push(check);
-    });
   }
 }
 
