@@ -13,8 +13,17 @@ import type { Element } from './xml/element.ts';
  * docs/hooks.md lists every hook with its bands.
  */
 export interface HookEvents {
-  /** A local client's stanza, stamped, on the sender's host, before routing. Guard filters may drop it. */
-  'stanza/outbound': { stanza: Stanza; session: BoundSession };
+  /**
+   * A stanza a local account sends, stamped, on the sender's host, before routing: what its client
+   * sent (`generated` false) or what the server sends on its behalf, such as presence broadcast to
+   * each contact (`generated` true). Guard filters may drop it.
+   */
+  'stanza/outbound': { stanza: Stanza; session: BoundSession; generated: boolean };
+  /**
+   * A stanza for a local account (bare or full JID), on the recipient's host, before the RFC 6121
+   * §8.5 delivery rules. Guard filters may drop it; a filter that drops answers the sender itself if needed.
+   */
+  'stanza/inbound': { stanza: Stanza };
   /** A message for a local account, on the recipient's host, before delivery to `recipients` (possibly none). */
   'message/inbound': { stanza: Stanza; recipients: readonly BoundSession[] };
   /** A message RFC 6121 §8.5.2.2.1 lets the server store: a filter that stores it returns 'drop'; unclaimed, it bounces. */

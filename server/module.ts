@@ -13,6 +13,7 @@ import type { Jid } from './jid.ts';
 import type { HttpHandler } from './net/http-router.ts';
 import type { Host } from './host.ts';
 import type { Accounts } from './accounts.ts';
+import type { RosterItem } from './im/roster-store.ts';
 
 export interface Module<C = unknown> {
   /** Short name, also its config key under `modules:` ('mam'). */
@@ -61,6 +62,16 @@ export interface ModuleContext<C = unknown> {
   readonly router: {
     /** Route a stanza the module generates; it must carry 'from' and 'to'. */
     route(stanza: Element): void;
+    /**
+     * Send a stanza on behalf of a bound session, as if its client had sent it: 'from' is stamped,
+     * 'stanza/outbound' filters run (with `generated` true), then it is routed. A presence without
+     * 'to' is broadcast like the client's own (RFC 6121 §4).
+     */
+    sendAs(session: BoundSession, stanza: Element): void;
+  };
+  /** Read access to rosters (RFC 6121 §2), e.g. to check a requester's subscription. */
+  readonly roster: {
+    item(owner: Jid, contact: Jid): Promise<RosterItem | null>;
   };
   readonly sessions: ModuleSessions;
   readonly timers: {
@@ -89,6 +100,8 @@ export interface ModuleServices {
   sessions: SessionRegistry;
   http: { route(method: string, path: string, handler: HttpHandler, owner: string): () => void };
   route(stanza: Element): void;
+  sendAs(session: BoundSession, stanza: Element): void;
+  rosterItem(owner: Jid, contact: Jid): Promise<RosterItem | null>;
 }
 
 /** A started module: stopping it undoes every registration it made. */
@@ -130,7 +143,8 @@ export async function startModule<C>(mod: Module<C>, config: C, services: Module
     http: {
       route: (method, path, handler) => record(services.http.route(method, path, handler, `${owner}@${host.domain}`)),
     },
-    router: { route: (stanza) => services.route(stanza) },
+    router: { route: (stanza) => services.route(stanza), sendAs: (session, stanza) => services.sendAs(session, stanza) },
+    roster: { item: (owner, contact) => services.rosterItem(owner, contact) },
     sessions: {
       get: (full) => services.sessions.get(full),
       resources: (bare) => services.sessions.resources(bare),

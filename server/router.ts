@@ -32,6 +32,27 @@ export class Router {
     return this.delivery.deliver(host, s, origin);
   }
 
+  /**
+   * A stanza a local account sends: through the host's 'stanza/outbound' filters, then routed.
+   * `generated` marks what the server sends on the account's behalf rather than what its client sent.
+   */
+  outbound(s: Stanza, session: BoundSession, generated: boolean): void | Promise<void> {
+    const host = this.hosts.get(s.from.domain);
+    if (!host) return this.route(s, session);
+    const go = host.hooks.run('stanza/outbound', { stanza: s, session, generated });
+    if (go === true) return this.route(s, session);
+    if (go === false) return;
+    return go.then((ok) => (ok ? this.route(s, session) : undefined));
+  }
+
+  /** Send an element as if `session`'s client had sent it: 'from' is stamped, 'to' parsed. */
+  sendAs(session: BoundSession, el: Element): void | Promise<void> {
+    if (!isStanzaName(el.name)) throw new Error(`not a stanza: <${el.name}/>`);
+    el.attrs.from = session.jid.toString();
+    const to = el.attrs.to ? parseJid(el.attrs.to) : null;
+    return this.outbound({ el, kind: el.name, type: stanzaType(el.name, el), from: session.jid, to }, session, true);
+  }
+
   /** Route an element built by a module or the server: 'from' and 'to' are parsed here. */
   routeElement(el: Element): void | Promise<void> {
     if (!isStanzaName(el.name)) throw new Error(`not a stanza: <${el.name}/>`);

@@ -111,6 +111,8 @@ export class Server {
             sessions: this.sessions,
             http: this.http,
             route: (el) => void this.router.routeElement(el),
+            sendAs: (session, el) => void this.router.sendAs(session, el),
+            rosterItem: (owner, contact) => rosterStore.get(owner.toString(), contact.bare().toString()),
           }),
         );
       }

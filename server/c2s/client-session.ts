@@ -262,10 +262,7 @@ export class ClientSession implements PresenceState, StreamHandlers, QueueOwner 
     const s: Stanza = { el, kind, type, from, to };
     const invalid = validateStanza(s);
     if (invalid) return this.reject(s, invalid);
-    const go = this.host!.hooks.run('stanza/outbound', { stanza: s, session: this });
-    if (go === true) return this.services.router.route(s, this);
-    if (go === false) return;
-    return go.then((ok) => (ok ? this.services.router.route(s, this) : undefined));
+    return this.services.router.outbound(s, this, false);
   }
 
   private isOwnAddress(claimed: string): boolean {

@@ -23,6 +23,13 @@ export class LocalDelivery {
   }
 
   deliver(host: Host, s: Stanza, origin: BoundSession | null): void | Promise<void> {
+    const go = host.hooks.run('stanza/inbound', { stanza: s });
+    if (go === true) return this.applyRules(host, s, origin);
+    if (go === false) return;
+    return go.then((ok) => (ok ? this.applyRules(host, s, origin) : undefined));
+  }
+
+  private applyRules(host: Host, s: Stanza, origin: BoundSession | null): void | Promise<void> {
     const to = s.to!;
     if (to.resource !== '') return this.toFullJid(host, s, origin);
     return this.toBareJid(host, s, origin);
