@@ -26,6 +26,11 @@ export class Router {
   route(s: Stanza, origin: BoundSession | null = null): void | Promise<void> {
     const to = s.to;
     if (to === null) return this.routeWithoutTo(s, origin);
+    if (origin !== null && s.kind === 'presence') {
+      // Subscriptions (RFC 6121 §3) and directed presence (§4.6) of a local account.
+      const handled = this.presence.addressed(s, origin);
+      if (handled !== null) return handled;
+    }
     const host = this.hosts.get(to.domain);
     if (host === undefined) return this.routeRemote(s, origin);
     if (to.local === '') return this.routeToHost(host, s, origin);

@@ -9,8 +9,10 @@ import { Router } from './router.ts';
 import { LocalDelivery } from './im/delivery.ts';
 import { PresenceBroker } from './im/presence.ts';
 import { Accounts, accountCollections } from './accounts.ts';
-import { Roster, NS_ROSTER, NS_ROSTER_VER } from './im/roster.ts';
+import { Roster, NS_ROSTER, NS_ROSTER_VER, NS_PRE_APPROVAL } from './im/roster.ts';
 import { RosterStore, rosterCollections } from './im/roster-store.ts';
+import { PendingRequests, pendingCollections } from './im/pending-requests.ts';
+import { OfflineMessages, offlineCollections } from './im/offline.ts';
 import { Band } from './hooks.ts';
 import { x } from './xml/element.ts';
 import { startModule, type Module } from './module.ts';
@@ -74,7 +76,7 @@ export class Server {
   async open(): Promise<void> {
     const { config } = this;
     this.store = this.opts.store ?? (await openStore(storageSettings(config, this.dataDir), this.log));
-    const specs: CollectionSpec[] = [...accountCollections, ...rosterCollections];
+    const specs: CollectionSpec[] = [...accountCollections, ...rosterCollections, ...pendingCollections, ...offlineCollections];
     for (const m of this.enabledModules()) specs.push(...(m.collections ?? []));
     await ensureCollections(this.store, specs);
     this.accounts = new Accounts(this.store, { scramIterations: config.sasl.scramIterations });
@@ -84,12 +86,18 @@ export class Server {
     });
 
     const rosterStore = new RosterStore(this.store);
+    const pending = new PendingRequests(this.store);
+    const offline = new OfflineMessages(this.store, config.offline.maxMessages);
     const roster = new Roster(rosterStore, this.sessions, config.roster);
-    this.accounts.onRemoved((account) => rosterStore.removeAll(account.toString()));
+    // Account removal: the core's own data of the account (modules remove theirs).
+    this.accounts.onRemoved(async (account) => {
+      const owner = account.toString();
+      await Promise.all([rosterStore.removeAll(owner), pending.removeAll(owner), offline.removeAll(owner)]);
+    });
     const delivery = new LocalDelivery(this.sessions, this.accounts);
-    this.presence = new PresenceBroker(this.sessions);
+    this.presence = new PresenceBroker(this.sessions, rosterStore, pending, roster, offline, config.roster.maxItems, this.log);
     this.router = new Router(this.hosts, delivery, this.presence, this.log);
-    delivery.attach(this.router);
+    delivery.attach(this.router, this.presence);
     this.presence.attach(this.router);
 
     for (const hostConfig of config.hosts) {
@@ -99,8 +107,17 @@ export class Server {
       host.iq.handle('set', NS_SESSION, 'account', () => null, 'core', { feature: false });
       host.iq.handle('get', NS_ROSTER, 'account', (req) => roster.get(req), 'core');
       host.iq.handle('set', NS_ROSTER, 'account', (req) => roster.set(req), 'core');
-      // RFC 6121 §2.6.1: roster versioning is advertised as a stream feature.
-      host.hooks.observe('c2s/features', Band.Notify, ({ features }) => void features.push(x('ver', { xmlns: NS_ROSTER_VER })), 'core');
+      // RFC 6121 §2.6.1 and §3.4: roster versioning and subscription pre-approval are stream features.
+      host.hooks.observe('c2s/features', Band.Notify, ({ features }) => void features.push(x('ver', { xmlns: NS_ROSTER_VER }), x('sub', { xmlns: NS_PRE_APPROVAL })), 'core');
+      // The rosters of online accounts stay in memory (presence broadcast reads no storage).
+      host.hooks.observe('session/bound', Band.Stamp, ({ session }) => rosterStore.retain(session.jid.bareString), 'core');
+      host.hooks.observe('session/closed', Band.Notify, ({ session }) => rosterStore.release(session.jid.bareString), 'core');
+      // XEP-0160: a message RFC 6121 §8.5.2.2.1 lets the server keep is stored, unless the sender
+      // asked otherwise or the account's store is full; unclaimed, the sender gets an error.
+      host.hooks.filter('message/offline', Band.Archive, async ({ stanza }) => {
+        const verdict = await offline.store(stanza, host.domain);
+        return verdict === 'stored' || verdict === 'discarded' ? 'drop' : undefined;
+      }, 'core');
       for (const mod of this.enabledModules()) {
         host.modules.push(
           await startModule(mod, config.modules[mod.name], {

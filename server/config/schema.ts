@@ -136,6 +136,17 @@ export const coreConfigSchema = z.strictObject({
     })
     .prefault({})
     .describe('Roster limits (RFC 6121 §2.3.3)'),
+  offline: z
+    .strictObject({
+      maxMessages: z
+        .number()
+        .int()
+        .min(0)
+        .default(1000)
+        .describe('Most messages stored for one offline account (more: the sender gets <service-unavailable/>; 0 turns offline storage off)'),
+    })
+    .prefault({})
+    .describe('Offline message storage (XEP-0160)'),
   shutdownGraceSeconds: z.number().min(0).default(5).describe('Time streams are given to close on shutdown before sockets are destroyed'),
 });
 

@@ -6,11 +6,14 @@ import type { Host } from '../host.ts';
 import type { BoundSession, SessionRegistry } from '../sessions.ts';
 import type { Accounts } from '../accounts.ts';
 import type { Router } from '../router.ts';
+import type { PresenceBroker } from './presence.ts';
 
-const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed']);
+/** Presence the server handles for the account rather than a resource (RFC 6121 §3, §4.3). */
+const ACCOUNT_PRESENCE_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed', 'probe']);
 
 export class LocalDelivery {
   private router!: Router;
+  private presence!: PresenceBroker;
 
   constructor(
     private readonly sessions: SessionRegistry,
@@ -18,8 +21,9 @@ export class LocalDelivery {
   ) {}
 
   /** The router and delivery refer to each other (bounces go back through the router). */
-  attach(router: Router): void {
+  attach(router: Router, presence: PresenceBroker): void {
     this.router = router;
+    this.presence = presence;
   }
 
   deliver(host: Host, s: Stanza, origin: BoundSession | null): void | Promise<void> {
@@ -39,8 +43,8 @@ export class LocalDelivery {
   private toFullJid(host: Host, s: Stanza, origin: BoundSession | null): void | Promise<void> {
     const session = this.sessions.get(s.to!);
     if (session !== undefined) {
-      // §8.5.3.1: the resource matches. Subscription requests are about the account, not the resource (§3).
-      if (s.kind === 'presence' && SUBSCRIPTION_TYPES.has(s.type)) return this.toBareJid(host, s, origin);
+      // §8.5.3.1: the resource matches. Subscription stanzas and probes are about the account, not the resource (§3, §4.3).
+      if (s.kind === 'presence' && ACCOUNT_PRESENCE_TYPES.has(s.type)) return this.toBareJid(host, s, origin);
       if (s.kind === 'message') return this.deliverMessage(host, s, [session]);
       session.send(s.el);
       return;
@@ -52,8 +56,8 @@ export class LocalDelivery {
         if (s.type === 'chat') return this.toBareJid(host, s, origin);
         return this.router.bounce(s, new StanzaError('service-unavailable'), origin);
       case 'presence':
-        // §8.5.3.2.2: subscription requests as if to the bare JID; everything else is ignored.
-        if (SUBSCRIPTION_TYPES.has(s.type)) return this.toBareJid(host, s, origin);
+        // §8.5.3.2.2: subscription stanzas (and probes, answered for the account) as if to the bare JID; everything else is ignored.
+        if (ACCOUNT_PRESENCE_TYPES.has(s.type)) return this.toBareJid(host, s, origin);
         return;
       case 'iq':
         // §8.5.3.2.3
@@ -85,7 +89,8 @@ export class LocalDelivery {
       case 'message':
         return this.messageToBareJid(host, s, origin, resources);
       case 'presence':
-        return this.presenceToBareJid(s, resources);
+        // §8.5.2.1.2 / §8.5.2.2.2: subscription stanzas and probes are handled for the account, the rest goes to available resources.
+        return this.presence.inbound(s, resources);
       case 'iq':
         // §8.5.2.1.3 / §8.5.2.2.3: the server answers on behalf of the account.
         return this.router.dispatchIq(host, s, 'account', s.to!.bare(), origin);
@@ -110,14 +115,6 @@ export class LocalDelivery {
         return this.offline(host, s, origin);
       }
     }
-  }
-
-  /** RFC 6121 §8.5.2.1.2 and §8.5.2.2.2 */
-  private presenceToBareJid(s: Stanza, resources: readonly BoundSession[]): void {
-    if (s.type === 'available' || s.type === 'unavailable' || SUBSCRIPTION_TYPES.has(s.type)) {
-      for (const r of [...resources]) if (r.available) r.send(s.el);
-    }
-    // Probes are answered by the presence logic; presence errors to a bare JID have nobody to go to.
   }
 
   private deliverMessage(host: Host, s: Stanza, recipients: readonly BoundSession[]): void | Promise<void> {

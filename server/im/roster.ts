@@ -6,9 +6,12 @@ import { parseJid, JidError } from '../jid.ts';
 import type { IqRequest } from '../iq-table.ts';
 import type { BoundSession, SessionRegistry } from '../sessions.ts';
 import type { RosterItem, RosterStore } from './roster-store.ts';
+import type { Subscriptions } from './subscriptions.ts';
 
 export const NS_ROSTER = 'jabber:iq:roster';
 export const NS_ROSTER_VER = 'urn:xmpp:features:rosterver';
+/** RFC 6121 §3.4: the server supports subscription pre-approval. */
+export const NS_PRE_APPROVAL = 'urn:xmpp:features:pre-approval';
 
 export interface RosterLimits {
   maxItems: number;
@@ -20,12 +23,23 @@ export class Roster {
   /** RFC 6121 §2.1.6: resources that asked for the roster receive pushes. */
   private readonly interested = new WeakSet<BoundSession>();
   private pushCounter = 0;
+  private subscriptions!: Subscriptions;
 
   constructor(
     private readonly store: RosterStore,
     private readonly sessions: SessionRegistry,
     private readonly limits: RosterLimits,
   ) {}
+
+  /** Removing an item ends its subscriptions (RFC 6121 §2.5.2); the two refer to each other. */
+  attach(subscriptions: Subscriptions): void {
+    this.subscriptions = subscriptions;
+  }
+
+  /** RFC 6121 §2.1.6: whether the resource asked for the roster (and so gets pushes and subscription requests). */
+  isInterested(session: BoundSession): boolean {
+    return this.interested.has(session);
+  }
 
   /** RFC 6121 §2.2 roster get; with 'ver', §2.6.3: an unchanged roster is an empty result. */
   async get(req: IqRequest): Promise<Element | null> {
@@ -57,11 +71,16 @@ export class Roster {
       throw err;
     }
     if (el.attrs.subscription === 'remove') {
-      const ver = await this.store.remove(owner, contact);
-      // §2.5.3: removing what is not there.
-      if (ver === null) throw new StanzaError('item-not-found');
-      this.push(owner, x('item', { jid: contact, subscription: 'remove' }), ver);
-      return null;
+      const account = req.account!;
+      return this.subscriptions.withLock(account, async () => {
+        const item = await this.store.get(owner, contact);
+        const ver = await this.store.remove(owner, contact);
+        // §2.5.3: removing what is not there.
+        if (ver === null) throw new StanzaError('item-not-found');
+        this.push(owner, x('item', { jid: contact, subscription: 'remove' }), ver);
+        await this.subscriptions.removed(account, item, parseJid(contact));
+        return null;
+      });
     }
     const name = el.attrs.name;
     if (name !== undefined && name.length > this.limits.maxNameLength) throw new StanzaError('not-acceptable', 'the name is too long');
@@ -74,22 +93,25 @@ export class Roster {
       if (groups.includes(group)) throw new StanzaError('bad-request', 'a group is listed twice');
       groups.push(group);
     }
-    const existing = await this.store.get(owner, contact);
-    if (!existing && (await this.store.count(owner)) >= this.limits.maxItems) {
-      throw new StanzaError('not-allowed', `the roster holds at most ${this.limits.maxItems} items`);
-    }
-    // §2.1.2.5: subscription (other than remove), ask and approved from a client are ignored.
-    const item: RosterItem = {
-      jid: contact,
-      groups,
-      subscription: existing?.subscription ?? 'none',
-      ...(name !== undefined && name !== '' ? { name } : {}),
-      ...(existing?.ask ? { ask: true } : {}),
-      ...(existing?.approved ? { approved: true } : {}),
-    };
-    const ver = await this.store.put(owner, item);
-    this.push(owner, itemElement(item), ver);
-    return null;
+    // Under the subscription lock: the item's subscription fields may be changing concurrently.
+    return this.subscriptions.withLock(req.account!, async () => {
+      const existing = await this.store.get(owner, contact);
+      if (!existing && (await this.store.count(owner)) >= this.limits.maxItems) {
+        throw new StanzaError('not-allowed', `the roster holds at most ${this.limits.maxItems} items`);
+      }
+      // §2.1.2.5: subscription (other than remove), ask and approved from a client are ignored.
+      const item: RosterItem = {
+        jid: contact,
+        groups,
+        subscription: existing?.subscription ?? 'none',
+        ...(name !== undefined && name !== '' ? { name } : {}),
+        ...(existing?.ask ? { ask: true } : {}),
+        ...(existing?.approved ? { approved: true } : {}),
+      };
+      const ver = await this.store.put(owner, item);
+      this.push(owner, itemElement(item), ver);
+      return null;
+    });
   }
 
   /** RFC 6121 §2.1.6: a roster push to every interested resource of the owner. */

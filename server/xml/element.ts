@@ -19,3 +19,13 @@ export function x(name: string, attrs?: Attrs, ...children: Child[]): Element {
   }
   return createElement(name, attrs ?? undefined, ...flat);
 }
+
+/** A deep copy with its own attribute objects, so the copy's addresses can change alone. */
+export function cloneElement(el: Element): Element {
+  const copy = new Element(el.name, { ...el.attrs });
+  for (const child of el.children) {
+    if (typeof child === 'string') copy.children.push(child);
+    else copy.cnode(cloneElement(child as Element));
+  }
+  return copy;
+}

@@ -79,6 +79,35 @@ export class RawClient {
     }
   }
 
+  /** The first element (received or still to come) that matches, leaving the others in place. */
+  async take(match: (el: Element) => boolean, timeoutMs = 5000): Promise<Element> {
+    let found: Element | undefined;
+    await this.conditions.until(
+      () => {
+        const i = this.inbox.findIndex(match);
+        if (i >= 0) found = this.inbox.splice(i, 1)[0];
+        return found !== undefined;
+      },
+      timeoutMs,
+      'a matching element',
+    );
+    return found!;
+  }
+
+  /** Fails when an element that matches arrives (or has arrived) within `ms`. */
+  async none(match: (el: Element) => boolean, ms = 300): Promise<void> {
+    const early = this.inbox.find(match);
+    if (early) throw new Error(`unexpected ${early.toString()}`);
+    let seen: Element | undefined;
+    await this.conditions.until(() => (seen = this.inbox.find(match)) !== undefined, ms, '').catch(() => {});
+    if (seen) throw new Error(`unexpected ${seen.toString()}`);
+  }
+
+  /** Drop everything received so far. */
+  clear(): void {
+    this.inbox.length = 0;
+  }
+
   /** Resolves once the server has opened its stream (sent its header). */
   async opened(timeoutMs = 5000): Promise<Element> {
     await this.conditions.until(() => this.streamHeader !== null, timeoutMs, 'the stream header');

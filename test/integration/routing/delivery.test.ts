@@ -76,14 +76,16 @@ describe('routing and delivery (RFC 6120 §10, RFC 6121 §8.5)', function () {
     await expectNothing(neg, isMessage);
   });
 
-  it('with only negative-priority resources a chat message is not delivered but bounced (§8.5.2.2.1)', async () => {
+  it('with only negative-priority resources a chat message is not delivered but stored, and comes when the priority turns non-negative (§8.5.2.2.1)', async () => {
     const neg = await session('bob', 'neg', -5);
     const a = await session('alice', 'a');
     a.send(`<message to='bob@localhost' type='chat' id='c2'><body>x</body></message>`);
-    const err = await a.nextMatching(isMessage);
-    expect(err.attrs).to.include({ type: 'error', id: 'c2', from: 'bob@localhost', to: 'alice@localhost/a' });
-    expect(errorCondition(err)).to.equal('service-unavailable');
     await expectNothing(neg, isMessage);
+    await expectNothing(a, isMessage);
+    neg.send(`<presence><priority>0</priority></presence>`);
+    const m = await neg.nextMatching(isMessage);
+    expect(m.attrs).to.include({ type: 'chat', id: 'c2', from: 'alice@localhost/a', to: 'bob@localhost' });
+    expect(m.getChild('delay', 'urn:xmpp:delay')!.attrs.from).to.equal('localhost');
   });
 
   it('a groupchat message to a bare JID is refused with service-unavailable', async () => {
