@@ -66,6 +66,8 @@ describe('vcard: avatar hash in presence (XEP-0153)', () => {
     b.send(`<presence><status>B</status><priority>3</priority></presence>`);
     await a.nextMatching((e) => isPresence(e) && e.attrs.from === 'nurse@localhost/b');
     await b.nextMatching((e) => isPresence(e) && e.attrs.from === 'nurse@localhost/b');
+    // RFC 6121 §4.2.2: the new resource is told the presence of the other one.
+    await b.nextMatching((e) => isPresence(e) && e.attrs.from === 'nurse@localhost/a');
 
     const first = vcardWithPhoto('nurse-1', 'Nurse');
     expect((await iq(a, `<iq type='set' id='n1'>${first.xml}</iq>`, 'n1')).attrs.type).to.equal('result');
