@@ -34,6 +34,11 @@ export interface HookEvents {
   'session/closed': { session: BoundSession };
   /** Stream features offered to an authenticated client stream before binding; observers append. */
   'c2s/features': { secure: boolean; features: Element[] };
+  /**
+   * Stream features offered to a client stream before authentication, after the SASL mechanisms
+   * (not while STARTTLS is still mandatory: RFC 6120 §5.3.1); synchronous observers append.
+   */
+  'c2s/unauthenticated-features': { secure: boolean; features: Element[] };
 }
 
 /** Bands in the order they run. */

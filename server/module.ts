@@ -5,7 +5,7 @@ import type { Logger } from './log.ts';
 import type { Store } from './storage/port.ts';
 import type { CollectionSpec } from './storage/port.ts';
 import type { Band, Filter, HookName, Observer } from './hooks.ts';
-import type { IqHandler, IqTarget } from './iq-table.ts';
+import type { IqHandlerFor, IqTarget } from './iq-table.ts';
 import type { DiscoExtension, DiscoIdentity, DiscoView } from './disco-registry.ts';
 import type { BoundSession, SessionRegistry } from './sessions.ts';
 import type { Element } from './xml/element.ts';
@@ -46,8 +46,12 @@ export interface ModuleContext<C = unknown> {
     observe<K extends HookName>(name: K, band: Band, fn: Observer<K>): void;
   };
   readonly iq: {
-    /** Handle IQs of this type and payload namespace addressed to the target; the namespace becomes a disco feature unless `feature: false`. */
-    handle(type: 'get' | 'set', ns: string, target: IqTarget, handler: IqHandler, opts?: { feature?: boolean }): void;
+    /**
+     * Handle IQs of this type and payload namespace addressed to the target; the namespace becomes a
+     * disco feature of the target unless `feature: false`. 'unauthenticated' handlers answer clients
+     * that have not authenticated yet (docs/hooks.md); their request carries the stream, not an address.
+     */
+    handle<T extends IqTarget>(type: 'get' | 'set', ns: string, target: T, handler: IqHandlerFor<T>, opts?: { feature?: boolean }): void;
   };
   readonly disco: {
     identity(identity: DiscoIdentity, target?: IqTarget): void;

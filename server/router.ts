@@ -4,7 +4,7 @@ import { StanzaError } from './errors.ts';
 import { errorReply, iqResult, isStanzaName, stanzaType, type Stanza } from './stanza.ts';
 import { parseJid, JidError, type Jid } from './jid.ts';
 import type { Host } from './host.ts';
-import type { IqRequest, IqTarget } from './iq-table.ts';
+import type { IqRequest, RoutedIqTarget } from './iq-table.ts';
 import type { BoundSession } from './sessions.ts';
 import type { Logger } from './log.ts';
 import type { Element } from './xml/element.ts';
@@ -118,7 +118,7 @@ export class Router {
    * Hand an IQ get/set to the handler registered for (type, namespace, target); every request gets
    * exactly one result or error (RFC 6120 §8.2.3). Results and errors addressed to the server are consumed.
    */
-  dispatchIq(host: Host, s: Stanza, target: IqTarget, account: Jid | null, origin: BoundSession | null): void | Promise<void> {
+  dispatchIq(host: Host, s: Stanza, target: RoutedIqTarget, account: Jid | null, origin: BoundSession | null): void | Promise<void> {
     if (s.type !== 'get' && s.type !== 'set') return;
     const payload = s.el.getChildElements()[0];
     if (!payload) return this.bounce(s, new StanzaError('bad-request', 'an IQ get or set needs one child element'), origin);

@@ -2,6 +2,7 @@
 import type { Module } from '../server/module.ts';
 import { disco } from './disco/index.ts';
 import { ping } from './ping/index.ts';
+import { register } from './register/index.ts';
 import { vcard } from './vcard/index.ts';
 
-export const modules: readonly Module<unknown>[] = [disco, ping, vcard];
+export const modules: readonly Module<unknown>[] = [disco, ping, register, vcard];

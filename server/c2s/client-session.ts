@@ -9,9 +9,11 @@ import { SerialQueue, type QueueOwner } from '../stream/serial-queue.ts';
 import { NS_FRAMING, NS_STREAM, type PeerHeader, type StreamHandlers, type XmlStream } from '../stream/xml-stream.ts';
 import { SaslNegotiation, NS_SASL } from './sasl-negotiation.ts';
 import { bindResource, NS_BIND, NS_SESSION } from './bind.ts';
+import { answerUnauthenticatedIq } from './unauthenticated-iq.ts';
 import type { Host } from '../host.ts';
 import type { PresenceState } from '../im/presence.ts';
 import type { C2sServices } from './c2s-services.ts';
+import type { UnauthenticatedStream } from '../iq-table.ts';
 
 export const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
 
@@ -146,6 +148,9 @@ export class ClientSession implements PresenceState, StreamHandlers, QueueOwner 
       features.cnode(sasl.mechanismsFeature());
       const cb = sasl.channelBindingFeature();
       if (cb) features.cnode(cb);
+      const extra: Element[] = [];
+      this.host!.hooks.run('c2s/unauthenticated-features', { secure: this.stream.secure, features: extra });
+      for (const f of extra) features.cnode(f);
       return features;
     }
     features.cnode(x('bind', { xmlns: NS_BIND }));
@@ -180,8 +185,22 @@ export class ClientSession implements PresenceState, StreamHandlers, QueueOwner 
       if (this.mustStartTls()) return this.sasl!.refuse('encryption-required');
       return this.sasl!.handle(el);
     }
+    if (ns === undefined && el.name === 'iq' && !this.mustStartTls()) {
+      // Only what a module registered for the 'unauthenticated' target is answered (XEP-0077 §3.1.1).
+      const answered = answerUnauthenticatedIq(this.host!, el, this.unauthenticatedStream(), (reply) => this.sendUnlessEnded(reply), this.services.log);
+      if (answered !== false) return answered;
+    }
+    // RFC 6120 §4.9.3.12: any other stanza before authentication ends the stream.
     if (ns === undefined && isStanzaName(el.name)) return this.close(new StreamError('not-authorized'));
     return this.close(new StreamError(ns === undefined ? 'unsupported-stanza-type' : 'not-authorized'));
+  }
+
+  private unauthenticatedStream(): UnauthenticatedStream {
+    return { remoteAddress: this.stream.remoteAddress, secure: this.stream.secure, close: (error) => this.close(error) };
+  }
+
+  private sendUnlessEnded(el: Element): void {
+    if (!this.ended) this.send(el);
   }
 
   private mustStartTls(): boolean {
