@@ -14,6 +14,7 @@ import { RosterStore, rosterCollections } from './im/roster-store.ts';
 import { PendingRequests, pendingCollections } from './im/pending-requests.ts';
 import { OfflineMessages, offlineCollections } from './im/offline.ts';
 import { Band } from './hooks.ts';
+import { parseJid } from './jid.ts';
 import { x } from './xml/element.ts';
 import { startModule, type Module } from './module.ts';
 import { openStore } from './storage/open-store.ts';
@@ -89,16 +90,20 @@ export class Server {
     const pending = new PendingRequests(this.store);
     const offline = new OfflineMessages(this.store, config.offline.maxMessages);
     const roster = new Roster(rosterStore, this.sessions, config.roster);
-    // Account removal: the core's own data of the account (modules remove theirs).
-    this.accounts.onRemoved(async (account) => {
-      const owner = account.toString();
-      await Promise.all([rosterStore.removeAll(owner), pending.removeAll(owner), offline.removeAll(owner)]);
-    });
     const delivery = new LocalDelivery(this.sessions, this.accounts);
     this.presence = new PresenceBroker(this.sessions, rosterStore, pending, roster, offline, config.roster.maxItems, this.log);
     this.router = new Router(this.hosts, delivery, this.presence, this.log);
     delivery.attach(this.router, this.presence);
     this.presence.attach(this.router);
+    // Account removal: contacts are told the subscriptions ended (as if each item were removed,
+    // RFC 6121 §2.5.2), then the core's own data of the account goes (modules remove theirs).
+    this.accounts.onRemoved(async (account) => {
+      const owner = account.toString();
+      for (const item of await rosterStore.list(owner)) {
+        await this.presence.subscriptions.removed(account, item, parseJid(item.jid)).catch(() => {});
+      }
+      await Promise.all([rosterStore.removeAll(owner), pending.removeAll(owner), offline.removeAll(owner)]);
+    });
 
     for (const hostConfig of config.hosts) {
       const host = new Host(hostConfig, this.log);
