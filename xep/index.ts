@@ -3,5 +3,6 @@ import type { Module } from '../server/module.ts';
 import { disco } from './disco/index.ts';
 import { ping } from './ping/index.ts';
 import { version } from './version/index.ts';
+import { time } from './time/index.ts';
 
-export const modules: readonly Module<unknown>[] = [disco, ping, version];
+export const modules: readonly Module<unknown>[] = [disco, ping, version, time];

@@ -28,6 +28,7 @@ describe('configuration', () => {
       disco: {},
       ping: {},
       version: { showOs: false },
+      time: { offset: 'system' },
     });
   });
 
