@@ -4,5 +4,6 @@ import { disco } from './disco/index.ts';
 import { ping } from './ping/index.ts';
 import { version } from './version/index.ts';
 import { time } from './time/index.ts';
+import { contactAddresses } from './contact-addresses/index.ts';
 
-export const modules: readonly Module<unknown>[] = [disco, ping, version, time];
+export const modules: readonly Module<unknown>[] = [disco, ping, version, time, contactAddresses];

@@ -29,6 +29,7 @@ describe('configuration', () => {
       ping: {},
       version: { showOs: false },
       time: { offset: 'system' },
+      'contact-addresses': { abuse: [], admin: [], feedback: [], sales: [], security: [], status: [], support: [] },
     });
   });
 
