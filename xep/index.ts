@@ -5,5 +5,6 @@ import { ping } from './ping/index.ts';
 import { version } from './version/index.ts';
 import { time } from './time/index.ts';
 import { contactAddresses } from './contact-addresses/index.ts';
+import { privateStorage } from './private/index.ts';
 
-export const modules: readonly Module<unknown>[] = [disco, ping, version, time, contactAddresses];
+export const modules: readonly Module<unknown>[] = [disco, ping, version, time, contactAddresses, privateStorage];

@@ -30,6 +30,7 @@ describe('configuration', () => {
       version: { showOs: false },
       time: { offset: 'system' },
       'contact-addresses': { abuse: [], admin: [], feedback: [], sales: [], security: [], status: [], support: [] },
+      private: { maxBytes: 131072, maxNamespaces: 32, refuseReservedNamespaces: true },
     });
   });
 
