@@ -4,5 +4,9 @@ import { disco } from './disco/index.ts';
 import { ping } from './ping/index.ts';
 import { register } from './register/index.ts';
 import { vcard } from './vcard/index.ts';
+import { version } from './version/index.ts';
+import { time } from './time/index.ts';
+import { contactAddresses } from './contact-addresses/index.ts';
+import { privateStorage } from './private/index.ts';
 
-export const modules: readonly Module<unknown>[] = [disco, ping, register, vcard];
+export const modules: readonly Module<unknown>[] = [disco, ping, register, vcard, version, time, contactAddresses, privateStorage];

@@ -29,6 +29,10 @@ describe('configuration', () => {
       ping: {},
       register: { allowRegistration: false, allowPasswordChange: true, allowCancellation: true, minPasswordLength: 8, throttle: { attempts: 5, windowSeconds: 3600 } },
       vcard: { maxBytes: 64 * 1024 },
+      version: { showOs: false },
+      time: { offset: 'system' },
+      'contact-addresses': { abuse: [], admin: [], feedback: [], sales: [], security: [], status: [], support: [] },
+      private: { maxBytes: 131072, maxNamespaces: 32, refuseReservedNamespaces: true },
     });
   });
 
