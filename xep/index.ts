@@ -2,5 +2,6 @@
 import type { Module } from '../server/module.ts';
 import { disco } from './disco/index.ts';
 import { ping } from './ping/index.ts';
+import { last } from './last/index.ts';
 
-export const modules: readonly Module<unknown>[] = [disco, ping];
+export const modules: readonly Module<unknown>[] = [disco, ping, last];
