@@ -25,26 +25,34 @@ export interface DiscoView {
   identitiesOf(target: IqTarget): DiscoIdentity[];
   featuresOf(target: IqTarget): string[];
   extensionsOf(target: IqTarget): DiscoExtension[];
+  /** Changes whenever what the view reports may have changed, so a reader can cache what it derives (a caps hash). */
+  readonly revision: number;
 }
 
 export class DiscoRegistry implements DiscoView {
   private readonly identities: Registered<DiscoIdentity>[] = [];
   private readonly extraFeatures: Registered<string>[] = [];
   private readonly extensions: Registered<DiscoExtension>[] = [];
+  private changes = 0;
 
   constructor(private readonly iq: IqTable) {}
 
+  get revision(): number {
+    // Both counters only grow, so their sum changes whenever either does.
+    return this.changes + this.iq.revision;
+  }
+
   addIdentity(identity: DiscoIdentity, target: IqTarget): () => void {
-    return add(this.identities, { value: identity, target });
+    return this.add(this.identities, { value: identity, target });
   }
 
   /** A feature that is not an IQ namespace (e.g. 'msgoffline', 'urn:xmpp:carbons:2' rules). */
   addFeature(feature: string, target: IqTarget): () => void {
-    return add(this.extraFeatures, { value: feature, target });
+    return this.add(this.extraFeatures, { value: feature, target });
   }
 
   addExtension(ext: DiscoExtension, target: IqTarget): () => void {
-    return add(this.extensions, { value: ext, target });
+    return this.add(this.extensions, { value: ext, target });
   }
 
   identitiesOf(target: IqTarget): DiscoIdentity[] {
@@ -61,12 +69,16 @@ export class DiscoRegistry implements DiscoView {
   extensionsOf(target: IqTarget): DiscoExtension[] {
     return this.extensions.filter((r) => r.target === target).map((r) => r.value);
   }
-}
 
-function add<T>(list: T[], item: T): () => void {
-  list.push(item);
-  return () => {
-    const i = list.indexOf(item);
-    if (i >= 0) list.splice(i, 1);
-  };
+  private add<T>(list: T[], item: T): () => void {
+    list.push(item);
+    this.changes++;
+    return () => {
+      const i = list.indexOf(item);
+      if (i >= 0) {
+        list.splice(i, 1);
+        this.changes++;
+      }
+    };
+  }
 }

@@ -73,6 +73,7 @@ export class IqRouteConflictError extends Error {}
 
 export class IqTable {
   private readonly routes = new Map<string, Route>();
+  #revision = 0;
 
   /** Register a handler. Two owners claiming one key is a start-up error, never a silent override. */
   handle<T extends IqTarget>(type: 'get' | 'set', ns: string, target: T, handler: IqHandlerFor<T>, owner: string, opts: { feature?: boolean } = {}): () => void {
@@ -83,9 +84,18 @@ export class IqTable {
     }
     const route: Route = { handler, owner, feature: opts.feature ?? true };
     this.routes.set(key, route);
+    this.#revision++;
     return () => {
-      if (this.routes.get(key) === route) this.routes.delete(key);
+      if (this.routes.get(key) === route) {
+        this.routes.delete(key);
+        this.#revision++;
+      }
     };
+  }
+
+  /** Counts registrations and removals, so readers can cache what they derive from the table. */
+  get revision(): number {
+    return this.#revision;
   }
 
   find<T extends IqTarget>(type: string, ns: string, target: T): IqHandlerFor<T> | undefined {

@@ -53,6 +53,8 @@ export class Server {
   readonly listeners: Listening[] = [];
   store!: Store;
   accounts!: Accounts;
+  /** Rosters (cached for online accounts); administration and tests set items through it. */
+  rosters!: RosterStore;
   router!: Router;
   certificates: CertificateStore | null = null;
   private presence!: PresenceBroker;
@@ -86,7 +88,7 @@ export class Server {
       for (const s of [...this.sessions.resources(account)]) s.close(new StreamError('not-authorized', 'the account was deleted'));
     });
 
-    const rosterStore = new RosterStore(this.store);
+    const rosterStore = (this.rosters = new RosterStore(this.store));
     const pending = new PendingRequests(this.store);
     const offline = new OfflineMessages(this.store, config.offline.maxMessages);
     const roster = new Roster(rosterStore, this.sessions, config.roster);

@@ -8,5 +8,6 @@ import { version } from './version/index.ts';
 import { time } from './time/index.ts';
 import { contactAddresses } from './contact-addresses/index.ts';
 import { privateStorage } from './private/index.ts';
+import { last } from './last/index.ts';
 
-export const modules: readonly Module<unknown>[] = [disco, ping, register, vcard, version, time, contactAddresses, privateStorage];
+export const modules: readonly Module<unknown>[] = [disco, ping, register, vcard, version, time, contactAddresses, privateStorage, last];

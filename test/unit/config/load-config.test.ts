@@ -33,6 +33,7 @@ describe('configuration', () => {
       time: { offset: 'system' },
       'contact-addresses': { abuse: [], admin: [], feedback: [], sales: [], security: [], status: [], support: [] },
       private: { maxBytes: 131072, maxNamespaces: 32, refuseReservedNamespaces: true },
+      last: { maxStatusLength: 1024 },
     });
   });
 
