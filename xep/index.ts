@@ -2,5 +2,6 @@
 import type { Module } from '../server/module.ts';
 import { disco } from './disco/index.ts';
 import { ping } from './ping/index.ts';
+import { blocking } from './blocking/index.ts';
 
-export const modules: readonly Module<unknown>[] = [disco, ping];
+export const modules: readonly Module<unknown>[] = [disco, ping, blocking];

@@ -35,7 +35,7 @@ describe('disco (XEP-0030)', () => {
     expect(r.attrs).to.include({ type: 'result', from: 'localhost', to: 'alice@localhost/disco' });
     const q = r.getChild('query', INFO)!;
     expect(q.getChildren('identity').map((i) => i.attrs)).to.deep.equal([{ category: 'server', type: 'im', name: 'Chorus' }]);
-    expect(q.getChildren('feature').map((f) => f.attrs.var)).to.deep.equal([ITEMS, INFO, 'urn:xmpp:ping'].sort());
+    expect(q.getChildren('feature').map((f) => f.attrs.var)).to.deep.equal([ITEMS, INFO, 'urn:xmpp:blocking', 'urn:xmpp:ping'].sort());
   });
 
   it('disco#items on the server is an empty list', async () => {
