@@ -33,7 +33,7 @@ export class BlockPresence {
   /** A presence the user's client sent (and that was not blocked). */
   noteOutbound(s: Stanza, session: BoundSession): void {
     if (s.to === null) {
-      // RFC 6121 §4.6.3: broadcast unavailable presence ends every directed presence too.
+      // RFC 6121 §4.6.1: broadcast unavailable presence ends the resource's directed presence too.
       if (s.type === 'unavailable') this.directed.get(session)?.clear();
       return;
     }
@@ -76,7 +76,7 @@ export class BlockPresence {
       }
     }
     // ...and the user's own resources are told that the blocked senders they saw went offline
-    // (XEP-0016 §2.5, which XEP-0191 §5 defers to: "SHOULD send unavailable presence to the user").
+    // (XEP-0016 §2.10, which XEP-0191 §5 defers to: "SHOULD send unavailable presence to the user").
     const seen = this.blocklists.get(account)?.seen;
     if (seen) {
       for (const [key, sender] of seen) {

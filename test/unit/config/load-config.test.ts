@@ -24,7 +24,7 @@ describe('configuration', () => {
     expect(c.storage).to.deep.equal({ kind: 'embedded', compactionIntervalSeconds: 3600 });
     expect(c.c2s.maxStanzaBytes).to.equal(256 * 1024);
     expect(c.sasl.throttle.perIp).to.deep.equal({ attempts: 10, windowSeconds: 60 });
-    expect(c.modules).to.deep.equal({ disco: {}, ping: {} });
+    expect(c.modules).to.deep.equal({ disco: {}, ping: {}, blocking: { maxItems: 1000, maxTrackedPresence: 1000 } });
   });
 
   it('is frozen after validation', () => {
