@@ -42,6 +42,7 @@ export const blocking: Module<BlockingConfig> = {
     ctx.hooks.filter('stanza/inbound', Band.Guard, inboundFilter(ctx, blocklists, presence));
     ctx.hooks.filter('stanza/outbound', Band.Guard, outboundFilter(blocklists, presence));
 
-    ctx.onStop(ctx.accounts.onRemoved((account) => blocklists.remove(account)));
+    // Each host runs its own instance; the one of the account's host deletes its list.
+    ctx.onStop(ctx.accounts.onRemoved((account) => (account.domain === ctx.host.domain ? blocklists.remove(account) : undefined)));
   },
 };
