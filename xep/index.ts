@@ -9,5 +9,6 @@ import { time } from './time/index.ts';
 import { contactAddresses } from './contact-addresses/index.ts';
 import { privateStorage } from './private/index.ts';
 import { last } from './last/index.ts';
+import { blocking } from './blocking/index.ts';
 
-export const modules: readonly Module<unknown>[] = [disco, ping, register, vcard, version, time, contactAddresses, privateStorage, last];
+export const modules: readonly Module<unknown>[] = [disco, ping, register, vcard, version, time, contactAddresses, privateStorage, last, blocking];

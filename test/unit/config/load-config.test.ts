@@ -34,6 +34,7 @@ describe('configuration', () => {
       'contact-addresses': { abuse: [], admin: [], feedback: [], sales: [], security: [], status: [], support: [] },
       private: { maxBytes: 131072, maxNamespaces: 32, refuseReservedNamespaces: true },
       last: { maxStatusLength: 1024 },
+      blocking: { maxItems: 1000, maxTrackedPresence: 1000 },
     });
   });
 

@@ -52,7 +52,7 @@ describe('disco (XEP-0030)', () => {
     expect(q.attrs.node).to.equal(undefined);
     expect(q.getChildren('identity').map((i) => i.attrs)).to.deep.equal([{ category: 'server', type: 'im', name: 'Chorus' }]);
     expect(q.getChildren('feature').map((f) => f.attrs.var)).to.deep.equal(
-      [CAPS, ITEMS, INFO, 'jabber:iq:last', 'jabber:iq:register', 'jabber:iq:version', 'urn:xmpp:ping', 'urn:xmpp:time', 'vcard-temp'].sort(),
+      [CAPS, ITEMS, INFO, 'jabber:iq:last', 'jabber:iq:register', 'jabber:iq:version', 'urn:xmpp:blocking', 'urn:xmpp:ping', 'urn:xmpp:time', 'vcard-temp'].sort(),
     );
   });
 
