@@ -1,7 +1,8 @@
 // What the core implements; with each module's `specs`, this generates docs/compliance.md.
 export const CORE_SPECS: readonly string[] = [
   'RFC 6120 (XMPP Core): client streams, STARTTLS, SASL, resource binding, stanza routing and errors',
-  'RFC 6121 (XMPP IM) §2: roster get, set, remove, pushes and versioning (§2.6); §8.5: delivery to local bare and full JIDs; §4: presence broadcast to own resources',
+  'RFC 6121 (XMPP IM): §2 roster get, set, remove, pushes and versioning (§2.6); §3 the presence subscription state machine with pre-approval (§3.4) and requests kept for offline accounts; §4 presence broadcast, probes, directed presence, unavailable on session end; §8.5 delivery to local bare and full JIDs',
+  'XEP-0160 v1.0.1 (best practices for handling offline messages), with XEP-0203 v2.0 delayed-delivery stamps and the XEP-0334 no-store hint',
   'RFC 7622 (JID address format) with the PRECIS profiles of RFC 8264/8265',
   'RFC 7395 (XMPP over WebSocket)',
   'RFC 4616 (PLAIN), RFC 5802 (SCRAM-SHA-1), RFC 7677 (SCRAM-SHA-256), SCRAM-SHA-512, and their -PLUS variants',
