@@ -5,7 +5,7 @@
 import { x, cloneElement, type Element } from '../xml/element.ts';
 import { elementToString } from '../xml/serialize.ts';
 import { StanzaError } from '../errors.ts';
-import { KeyedLock } from './keyed-lock.ts';
+import { KeyedLock } from '../keyed-lock.ts';
 import { inbound, outbound, type SubscriptionState, type SubscriptionType } from './subscription-state.ts';
 import { itemElement, type Roster } from './roster.ts';
 import type { RosterItem, RosterStore } from './roster-store.ts';

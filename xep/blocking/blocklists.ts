@@ -2,6 +2,7 @@
 // trip: loaded when an account's first resource binds, dropped when its last one closes. Loads
 // and changes of one account run one after another (a keyed queue), so a change never races a
 // load, and two resources blocking at once both land.
+import { KeyedLock } from '../../server/keyed-lock.ts';
 import type { Jid } from '../../server/jid.ts';
 import type { Logger } from '../../server/log.ts';
 import type { BlocklistStore } from './blocklist-store.ts';
@@ -21,7 +22,7 @@ export interface OnlineAccount {
 
 export class Blocklists {
   private readonly online = new Map<string, OnlineAccount>();
-  private readonly tails = new Map<string, Promise<void>>();
+  private readonly locks = new KeyedLock();
 
   constructor(
     private readonly store: BlocklistStore,
@@ -34,7 +35,7 @@ export class Blocklists {
     let entry = this.online.get(key);
     if (entry) return entry;
     const created: OnlineAccount = { items: null, ready: Promise.resolve(), seen: new Map() };
-    created.ready = this.exclusive(key, async () => {
+    created.ready = this.locks.run(key, async () => {
       created.items = new Set(await this.store.load(key));
     }).catch((err: unknown) => {
       this.log.error({ err, account: key }, 'loading a blocklist failed; it is read from storage per stanza');
@@ -71,7 +72,7 @@ export class Blocklists {
    */
   change<T>(account: Jid, fn: (items: Set<string>) => Promise<T>): Promise<T> {
     const key = account.bareString;
-    return this.exclusive(key, async () => {
+    return this.locks.run(key, async () => {
       const cached = this.online.get(key)?.items;
       return fn(cached ?? new Set(await this.store.load(key)));
     });
@@ -81,24 +82,11 @@ export class Blocklists {
   remove(account: Jid): Promise<void> {
     const key = account.bareString;
     this.online.delete(key);
-    return this.exclusive(key, () => this.store.clear(key));
+    return this.locks.run(key, () => this.store.clear(key));
   }
 
   private async read(owner: string): Promise<ReadonlySet<string>> {
     return new Set(await this.store.load(owner));
   }
 
-  private exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const result = previous.then(fn);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return result;
-  }
 }

@@ -10,7 +10,7 @@ import type { Module } from '../../server/module.ts';
 import type { IqRequest } from '../../server/iq-table.ts';
 import { PrivateStore, privateCollections } from './private-store.ts';
 import { NS_PRIVATE, parseGet, parseSet, type PrivateLimits } from './request.ts';
-import { AccountLocks } from './account-locks.ts';
+import { KeyedLock } from '../../server/keyed-lock.ts';
 
 export { NS_PRIVATE };
 
@@ -44,7 +44,7 @@ export const privateStorage: Module<PrivateConfig> = {
     const store = new PrivateStore(ctx.store);
     const limits: PrivateLimits = { maxBytes: ctx.config.maxBytes, refuseReservedNamespaces: ctx.config.refuseReservedNamespaces };
     const maxNamespaces = ctx.config.maxNamespaces;
-    const locks = new AccountLocks();
+    const locks = new KeyedLock();
 
     ctx.iq.handle('get', NS_PRIVATE, 'account', async (req) => {
       const account = ownerOf(req);

@@ -9,6 +9,7 @@ import { clone } from 'ltx';
 import { x, type Element } from '../../server/xml/element.ts';
 import { elementToString } from '../../server/xml/serialize.ts';
 import { parseFrame, NS_CLIENT } from '../../server/xml/frame-parser.ts';
+import { KeyedLock } from '../../server/keyed-lock.ts';
 import type { Module, ModuleContext } from '../../server/module.ts';
 import type { IqRequest } from '../../server/iq-table.ts';
 import type { Jid } from '../../server/jid.ts';
@@ -36,7 +37,7 @@ export const vcard: Module<VCardConfig> = {
   setup(ctx) {
     const store = new VCardStore(ctx.store);
     const hashes = new PhotoHashes((bare) => store.photoHash(bare));
-    const serial = new PerAccountQueue();
+    const serial = new KeyedLock();
 
     ctx.iq.handle('get', NS_VCARD, 'account', (req) => getVCard(req, store));
     ctx.iq.handle('set', NS_VCARD, 'account', (req) => {
@@ -136,21 +137,3 @@ function rebroadcast(ctx: ModuleContext<VCardConfig>, account: Jid, hash: string
   }
 }
 
-/** Runs one account's vCard writes one after another, so storage and the cached hash agree on the last one. */
-class PerAccountQueue {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const result = previous.then(task, task);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return result;
-  }
-}

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { setImmediate as tick } from 'node:timers/promises';
-import { AccountLocks } from '../../../xep/private/account-locks.ts';
+import { KeyedLock } from '../../server/keyed-lock.ts';
 
-describe('private (XEP-0049): AccountLocks', () => {
+describe('KeyedLock', () => {
   it('runs one account\'s work one at a time, in order, even when each step waits for I/O', async () => {
-    const locks = new AccountLocks();
+    const locks = new KeyedLock();
     const log: string[] = [];
     const job = (name: string) => async () => {
       log.push(`${name} start`);
@@ -20,7 +20,7 @@ describe('private (XEP-0049): AccountLocks', () => {
   });
 
   it('lets different accounts run side by side', async () => {
-    const locks = new AccountLocks();
+    const locks = new KeyedLock();
     const log: string[] = [];
     const job = (name: string) => async () => {
       log.push(`${name} start`);
@@ -32,7 +32,7 @@ describe('private (XEP-0049): AccountLocks', () => {
   });
 
   it('a failing job rejects its caller only, and the next one still runs', async () => {
-    const locks = new AccountLocks();
+    const locks = new KeyedLock();
     const failed = locks.run('a@x', async () => {
       await tick();
       throw new Error('boom');

@@ -1,5 +1,6 @@
-// One task at a time per key (an account's subscription state is read, changed and written
-// back; two stanzas about the same account must not interleave). Keys without waiters cost nothing.
+// One task at a time per key: read-modify-write sequences on one account's data (subscription
+// state, a module's per-account document) must not interleave, even when storage does I/O in
+// between. A failed task does not stop the next; a key without waiters holds no entry.
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<void>>();
 
@@ -16,5 +17,10 @@ export class KeyedLock {
       release();
       if (this.tails.get(key) === tail) this.tails.delete(key);
     }
+  }
+
+  /** Keys with work queued or running (tests and diagnostics). */
+  get size(): number {
+    return this.tails.size;
   }
 }
