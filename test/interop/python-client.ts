@@ -78,6 +78,13 @@ export class PythonPeer {
     return this.events.filter((e) => e.event === kind);
   }
 
+  /** The first event of this kind printed so far; the assertion fails (with the transcript) when there is none. */
+  one(kind: string): ClientEvent {
+    const found = this.events.find((e) => e.event === kind);
+    expect(found, `${this.script} printed no "${kind}" event\n${this.transcript()}`).to.not.equal(undefined);
+    return found!;
+  }
+
   /**
    * The first event of `kind` matching `match` that no earlier take() returned, waiting for it
    * if it has not been printed yet.

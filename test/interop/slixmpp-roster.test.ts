@@ -7,7 +7,7 @@ import { startTestServer, type TestServer } from '../support/test-server.ts';
 import type { Connected } from '../support/xmpp-client.ts';
 import { debianVersion, missingPackages, pythonHas, skipIfMissing, stopAllPrograms } from './programs.ts';
 import { PythonPeer } from './python-client.ts';
-import { isPresence, isPush, presenceOf, pushedItem, take, webImUser } from './web-user.ts';
+import { isPresence, isPush, presenceOf, pushedItem, roundTrip, take, webImUser } from './web-user.ts';
 
 const missing = missingPackages([{ pkg: 'python3-slixmpp', present: () => pythonHas('slixmpp') }]);
 const version = debianVersion('python3-slixmpp');
@@ -60,7 +60,8 @@ describe(`interop: slixmpp ${missing ? `(skipped: ${missing})` : version} roster
     const b = await bobOnWeb(bob, { status: 'at the desk' });
     const a = slixmpp(alice, ['--auto-authorize', 'yes', '--auto-subscribe', 'yes']);
     await a.take('online');
-    expect(a.all('roster')[0], a.transcript()).to.deep.include({ roster: {} });
+    // slixmpp asks with ver='' (RFC 6121 §2.6.2) and gets the (empty) roster and its version.
+    expect(a.all('roster')[0], a.transcript()).to.deep.include({ ver: '0', items_in_result: 0, roster: {} });
 
     // RFC 6121 §2.3: slixmpp's update_roster is a roster set; the server pushes the new item.
     expect(await a.command('add', { jid: bob, name: 'Bob', groups: ['Friends'] })).to.include({ type: 'result' });
@@ -122,7 +123,10 @@ describe(`interop: slixmpp ${missing ? `(skipped: ${missing})` : version} roster
     // (§4.2.2) and answers with his current presence (§4.3.2).
     await b.xmpp.send(presenceOf('dnd', 'Do not disturb'));
     await a.command('connect');
+    // §2.6.3: she asks with the version of the last push, which is current: an empty result, and
+    // slixmpp keeps the items it has.
     const again = a.all('roster')[1]!;
+    expect(again).to.include({ ver: '4', items_in_result: 0 });
     expect(again.roster, a.transcript()).to.deep.include({ [bob]: { subscription: 'both', pending_out: false, pending_in: false, name: 'Bob', groups: ['Friends'], resources: {} } });
     expect(await a.take('got-online', (e) => e.show === 'dnd')).to.include({ from: `${bob}/web`, status: 'Do not disturb' });
     await take(b, isPresence('available', `${alice}/slixmpp`));
@@ -131,6 +135,10 @@ describe(`interop: slixmpp ${missing ? `(skipped: ${missing})` : version} roster
     expect(r.code, a.transcript()).to.equal(0);
     expect(a.all('closed')).to.deep.equal([{ event: 'closed', server_closed_stream: true }]);
     await take(b, isPresence('unavailable', `${alice}/slixmpp`));
+    // One unavailable per session, though authorize() had also sent Bob directed presence (§4.6.3:
+    // he is a subscriber, so the broadcast covers him).
+    await roundTrip(b);
+    expect(b.inbox.filter(isPresence('unavailable', `${alice}/slixmpp`))).to.have.length(2);
   });
 
   it('receives a subscription request sent while it was offline at its next login, and approves it with RosterItem.authorize()', async () => {

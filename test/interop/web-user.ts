@@ -104,3 +104,8 @@ export const isPush =
 export function pushedItem(push: Element): Record<string, string> {
   return { ...push.getChild('query', NS_ROSTER)!.getChild('item')!.attrs } as Record<string, string>;
 }
+
+/** A round trip to the server (XEP-0199): whatever it sent this user before has arrived when this resolves. */
+export async function roundTrip(user: Connected): Promise<void> {
+  await user.xmpp.iqCaller.request(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+}
