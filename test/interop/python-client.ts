@@ -69,8 +69,10 @@ export class PythonPeer {
     return new PythonPeer(script, program);
   }
 
+  /** The events printed so far (complete lines only: output may arrive in the middle of one). */
   get events(): ClientEvent[] {
-    return parseEvents(this.program.stdout);
+    const out = this.program.stdout;
+    return parseEvents(out.slice(0, out.lastIndexOf('\n') + 1));
   }
 
   /** Events of one kind printed so far, taken or not. */
