@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { xml } from '@xmpp/client';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 import type { Connected } from '../support/xmpp-client.ts';
-import { debianVersion, missingPackages, pythonHas, stopAllPrograms } from './programs.ts';
+import { debianVersion, missingPackages, skipIfMissing, pythonHas, stopAllPrograms } from './programs.ts';
 import { runPythonClient } from './python-client.ts';
 import { receivedFrom, webUser } from './web-user.ts';
 
@@ -20,7 +20,7 @@ describe(`interop: aioxmpp ${missing ? `(skipped: ${missing})` : version}`, func
   const clients: Connected[] = [];
 
   before(async function () {
-    if (missing) return this.skip();
+    skipIfMissing(this, missing);
     // Offline storage off, so a message to an offline account comes back as an error (the case checked below).
     t = await startTestServer({ config: { offline: { maxMessages: 0 } } });
     await t.addUser('carol', 'strict models');

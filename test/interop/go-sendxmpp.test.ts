@@ -12,7 +12,7 @@ import { startTestServer, type TestServer } from '../support/test-server.ts';
 import type { Connected } from '../support/xmpp-client.ts';
 import type { Jid } from '../../server/jid.ts';
 import { testCertificate } from '../support/test-certificate.ts';
-import { debianVersion, missingPackages, privateHome, startProgram, stopAllPrograms, type Program } from './programs.ts';
+import { debianVersion, missingPackages, skipIfMissing, privateHome, startProgram, stopAllPrograms, type Program } from './programs.ts';
 import { receivedFrom, webUser } from './web-user.ts';
 
 const GO_SENDXMPP = '/usr/bin/go-sendxmpp';
@@ -27,7 +27,7 @@ describe(`interop: go-sendxmpp ${missing ? `(skipped: ${missing})` : version}`, 
   const clients: Connected[] = [];
 
   before(async function () {
-    if (missing) return this.skip();
+    skipIfMissing(this, missing);
     t = await startTestServer();
     dave = await t.addUser('dave', 'from the shell');
     await t.addUser('bob', 'builder');

@@ -11,7 +11,7 @@ import { xml } from '@xmpp/client';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 import type { Connected } from '../support/xmpp-client.ts';
 import { testCertificate } from '../support/test-certificate.ts';
-import { debianVersion, missingPackages } from './programs.ts';
+import { debianVersion, missingPackages, skipIfMissing } from './programs.ts';
 import { TmuxSession } from './tmux.ts';
 import { webUser } from './web-user.ts';
 
@@ -28,7 +28,7 @@ describe(`interop: profanity ${missing ? `(skipped: ${missing})` : version}`, fu
   const clients: Connected[] = [];
 
   before(async function () {
-    if (missing) return this.skip();
+    skipIfMissing(this, missing);
     t = await startTestServer();
     await t.addUser('frank', 'terminal velocity');
     await t.addUser('bob', 'builder');

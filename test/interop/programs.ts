@@ -35,6 +35,25 @@ export function missingPackages(requirements: { pkg: string; present: () => bool
   return `${missing.join(', ')} not installed (.ci/run installs ${missing.length > 1 ? 'them' : 'it'})`;
 }
 
+/**
+ * Where the interop packages must be installed, so a missing one is a failure and not a skip:
+ * .ci/run installs them and sets CHORUS_INTEROP_REQUIRED=1; CI services set CI.
+ */
+export function interopRequired(env: NodeJS.ProcessEnv = process.env): boolean {
+  const on = (v: string | undefined) => v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+  return on(env.CHORUS_INTEROP_REQUIRED) || on(env.CI);
+}
+
+/**
+ * For a suite's `before` hook: skip it when its packages are missing (`missing` from
+ * missingPackages), except where they are required (interopRequired): there it fails.
+ */
+export function skipIfMissing(ctx: Mocha.Context, missing: string | undefined): void {
+  if (missing === undefined) return;
+  if (interopRequired()) throw new Error(`${missing}: the interop tests are required here (CHORUS_INTEROP_REQUIRED or CI is set)`);
+  ctx.skip();
+}
+
 export interface ProgramResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -47,8 +66,10 @@ export interface ProgramResult {
 export interface ProgramOptions {
   env?: Record<string, string>;
   cwd?: string;
-  /** Written to the program's stdin, which is then closed. */
+  /** Written to the program's stdin, which is then closed (unless `interactive`). */
   stdin?: string;
+  /** Keep stdin open for write() (a peer driven by commands); closed by closeStdin() or at exit. */
+  interactive?: boolean;
   /** Killed (SIGKILL) after this long; the result says timedOut. */
   timeoutMs: number;
 }
@@ -85,7 +106,11 @@ export class Program {
       this.stderr += chunk;
     });
     this.child.stdin!.on('error', () => {}); // a program that exits without reading its stdin
-    this.child.stdin!.end(opts.stdin ?? '');
+    if (opts.interactive) {
+      if (opts.stdin) this.child.stdin!.write(opts.stdin);
+    } else {
+      this.child.stdin!.end(opts.stdin ?? '');
+    }
     this.timer = setTimeout(() => {
       this.timedOut = true;
       this.kill('SIGKILL');
@@ -120,22 +145,41 @@ export class Program {
 
   /** Wait for a line of stdout that satisfies `match` (lines already printed count). */
   waitForLine(match: (line: string) => boolean, timeoutMs: number): Promise<string> {
+    return this.waitForOutput(() => this.stdout.split('\n').find(match), timeoutMs, 'the expected line');
+  }
+
+  /**
+   * Wait until `find`, asked again whenever stdout grows, returns something other than
+   * undefined. Fails with the transcript on the time limit or when the program exits first.
+   */
+  waitForOutput<T>(find: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.describe()}: no matching output within ${timeoutMs} ms\n${this.transcript()}`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`${this.describe()}: no ${what} within ${timeoutMs} ms\n${this.transcript()}`)), timeoutMs);
       const check = () => {
-        const line = this.stdout.split('\n').find(match);
-        if (line !== undefined) {
+        const found = find();
+        if (found !== undefined) {
           clearTimeout(timer);
-          resolve(line);
+          resolve(found);
         } else if (this.exited) {
           clearTimeout(timer);
-          reject(new Error(`${this.describe()} exited before printing the expected line\n${this.transcript()}`));
+          reject(new Error(`${this.describe()} exited before printing ${what}\n${this.transcript()}`));
         } else {
           this.lineWaiters.push(check);
         }
       };
       check();
     });
+  }
+
+  /** Write to the stdin of an `interactive` program. */
+  write(text: string): void {
+    if (this.exited) throw new Error(`${this.describe()} has exited\n${this.transcript()}`);
+    this.child.stdin!.write(text);
+  }
+
+  /** End the stdin of an `interactive` program (an interactive peer quits on end of input). */
+  closeStdin(): void {
+    this.child.stdin!.end();
   }
 
   /** Signal this program by its PID (never by name). */

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { startTestServer, type TestServer } from '../support/test-server.ts';
 import type { Connected } from '../support/xmpp-client.ts';
 import { testCertificate } from '../support/test-certificate.ts';
-import { debianVersion, missingPackages, privateHome, startProgram, stopAllPrograms } from './programs.ts';
+import { debianVersion, missingPackages, skipIfMissing, privateHome, startProgram, stopAllPrograms } from './programs.ts';
 import { receivedFrom, webUser } from './web-user.ts';
 
 const SENDXMPP = '/usr/bin/sendxmpp';
@@ -20,7 +20,7 @@ describe(`interop: sendxmpp ${missing ? `(skipped: ${missing})` : version}`, fun
   const clients: Connected[] = [];
 
   before(async function () {
-    if (missing) return this.skip();
+    skipIfMissing(this, missing);
     t = await startTestServer();
     await t.addUser('erin', 'perl and tls');
     await t.addUser('bob', 'builder');

@@ -41,3 +41,71 @@ export async function receivedFrom<R extends { transcript: string }>(
   received.catch(() => {}); // still pending; nobody waits for it any more
   throw new Error(`the peer ended and ${user.jid} received nothing matching\n${first.r.transcript}`);
 }
+
+export const NS_ROSTER = 'jabber:iq:roster';
+
+/**
+ * Log in over WebSocket as an IM client does: acknowledge roster pushes (RFC 6121 §2.1.6), fetch
+ * the roster (so the server delivers subscription requests to this resource, §3.1.3), then send
+ * initial presence with the given show and status.
+ */
+export async function webImUser(
+  t: TestServer,
+  username: string,
+  password: string,
+  opts: { resource?: string; show?: string; status?: string } = {},
+): Promise<Connected> {
+  const user = await connectClient({ service: `ws://127.0.0.1:${t.httpPort}/xmpp-websocket`, username, password, resource: opts.resource ?? 'web' });
+  try {
+    user.xmpp.iqCallee.set(NS_ROSTER, 'query', () => true);
+    await user.xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: NS_ROSTER })));
+    await user.xmpp.send(presenceOf(opts.show, opts.status));
+    await user.waitFor((e) => e.name === 'presence' && e.attrs.from === user.jid);
+  } catch (err) {
+    await user.stop();
+    throw err;
+  }
+  return user;
+}
+
+/** A presence stanza with optional show and status (and 'to', for subscription stanzas). */
+export function presenceOf(show?: string, status?: string, attrs: Record<string, string> = {}): Element {
+  return xml('presence', attrs, ...(show ? [xml('show', {}, show)] : []), ...(status ? [xml('status', {}, status)] : []));
+}
+
+const taken = new WeakMap<Connected, WeakSet<Element>>();
+
+/**
+ * The first stanza matching `match` that no earlier take() returned for this user, waiting for it
+ * if needed: for stanzas that arrive more than once in a test (presence, roster pushes).
+ */
+export async function take(user: Connected, match: (el: Element) => boolean, timeoutMs = 10_000): Promise<Element> {
+  let seen = taken.get(user);
+  if (!seen) taken.set(user, (seen = new WeakSet()));
+  const set = seen;
+  const el = await user.waitFor((e) => !set.has(e) && match(e), timeoutMs).catch((err: Error) => {
+    throw new Error(`${user.jid}: ${err.message}; received:\n${user.inbox.map((e) => e.toString()).join('\n')}`);
+  });
+  set.add(el);
+  return el;
+}
+
+export const isPresence =
+  (type: string, from: string) =>
+  (e: Element): boolean =>
+    e.name === 'presence' && (e.attrs.type ?? 'available') === type && e.attrs.from === from;
+
+/** A roster push (RFC 6121 §2.1.6) about `jid`. */
+export const isPush =
+  (jid: string) =>
+  (e: Element): boolean =>
+    e.name === 'iq' && e.attrs.type === 'set' && e.getChild('query', NS_ROSTER)?.getChild('item')?.attrs.jid === jid;
+
+export function pushedItem(push: Element): Record<string, string> {
+  return { ...push.getChild('query', NS_ROSTER)!.getChild('item')!.attrs } as Record<string, string>;
+}
+
+/** A round trip to the server (XEP-0199): whatever it sent this user before has arrived when this resolves. */
+export async function roundTrip(user: Connected): Promise<void> {
+  await user.xmpp.iqCaller.request(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+}

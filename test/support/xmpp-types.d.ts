@@ -29,6 +29,11 @@ declare module '@xmpp/client' {
     send(el: Element): Promise<void>;
     sendReceive(el: Element): Promise<Element>;
     iqCaller: { request(el: Element, timeout?: number): Promise<Element>; get(el: Element, to?: string): Promise<Element> };
+    /** Answers IQ get/set by namespace and element name: a handler's truthy return is a result, an Element its payload. */
+    iqCallee: {
+      get(ns: string, name: string, handler: (ctx: { stanza: Element; element: Element }) => unknown): void;
+      set(ns: string, name: string, handler: (ctx: { stanza: Element; element: Element }) => unknown): void;
+    };
     reconnect: { stop(): void };
     mechanisms: unknown[];
   }
