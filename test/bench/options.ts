@@ -57,7 +57,7 @@ load
   --to bare|full        address messages to the bare JID (default) or the full JID
   --body-bytes N        size of each message body (default 64)
   --concurrency N       logins in flight at once, over all workers (default 100)
-  --workers N           generator processes (default 2; each holds sessions/N sockets)
+  --workers N           generator processes (default 4; each holds sessions/N sockets)
   --source-ips N        spread connections over 127.0.0.1..127.0.0.N (default 4)
   --no-prime            skip the priming pass: clients derive their SCRAM keys during the
                         measured logins (a cold client; targets the bench provisions
@@ -96,7 +96,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       sessions: { type: 'string', default: '10000' },
       rates: { type: 'string', default: '2000,4000' },
       duration: { type: 'string', default: '20' },
-      workers: { type: 'string', default: '2' },
+      workers: { type: 'string', default: '4' },
       concurrency: { type: 'string', default: '100' },
       settle: { type: 'string', default: '10' },
       drain: { type: 'string', default: '5' },
