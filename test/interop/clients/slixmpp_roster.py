@@ -173,8 +173,8 @@ class Peer:
                 'roster': self.roster, 'ping': self.ping, 'disconnect': self.disconnect, 'connect': self.reconnect}
 
 
-async def run(args):
-    peer = Peer(args)
+async def run(args, make_peer=None):
+    peer = (make_peer or Peer)(args)
     peer.connect()
     commands = asyncio.ensure_future(serve_commands(peer.handlers()))
     done, _ = await asyncio.wait([commands, peer.fatal], timeout=args.timeout, return_when=asyncio.FIRST_COMPLETED)
@@ -193,12 +193,13 @@ async def run(args):
     return 0
 
 
-def main():
+def main(make_peer=None):
+    """Run a peer: this script's, or a subclass's (slixmpp_story.py)."""
     args = parse_args()
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, stream=sys.stderr,
                         format='%(levelname)s %(name)s %(message)s')
     emit('start', slixmpp=slixmpp.__version__)
-    sys.exit(asyncio.run(run(args)))
+    sys.exit(asyncio.run(run(args, make_peer)))
 
 
 if __name__ == '__main__':
