@@ -14,6 +14,7 @@ import type { HttpHandler } from './net/http-router.ts';
 import type { Host } from './host.ts';
 import type { Accounts } from './accounts.ts';
 import type { RosterItem } from './im/roster-store.ts';
+import { hasFrom } from './im/subscription-state.ts';
 
 export interface Module<C = unknown> {
   /** Short name, also its config key under `modules:` ('mam'). */
@@ -76,6 +77,12 @@ export interface ModuleContext<C = unknown> {
   /** Read access to rosters (RFC 6121 §2), e.g. to check a requester's subscription. */
   readonly roster: {
     item(owner: Jid, contact: Jid): Promise<RosterItem | null>;
+    /**
+     * Whether `requester` may see `owner`'s presence: the account itself, or a contact whose item
+     * in the account's roster has subscription 'from' or 'both' (RFC 6121 §3). What XEP-0030 §8
+     * and XEP-0012 §4 ask before revealing anything about an account.
+     */
+    mayReceivePresence(owner: Jid, requester: Jid): true | Promise<boolean>;
   };
   readonly sessions: ModuleSessions;
   readonly timers: {
@@ -148,7 +155,11 @@ export async function startModule<C>(mod: Module<C>, config: C, services: Module
       route: (method, path, handler) => record(services.http.route(method, path, handler, `${owner}@${host.domain}`)),
     },
     router: { route: (stanza) => services.route(stanza), sendAs: (session, stanza) => services.sendAs(session, stanza) },
-    roster: { item: (owner, contact) => services.rosterItem(owner, contact) },
+    roster: {
+      item: (owner, contact) => services.rosterItem(owner, contact),
+      mayReceivePresence: (owner, requester) =>
+        requester.bare().equals(owner) || services.rosterItem(owner, requester).then((item) => item !== null && hasFrom(item.subscription)),
+    },
     sessions: {
       get: (full) => services.sessions.get(full),
       resources: (bare) => services.sessions.resources(bare),

@@ -134,8 +134,8 @@ export class Server {
             log: this.log,
             sessions: this.sessions,
             http: this.http,
-            route: (el) => void this.router.routeElement(el),
-            sendAs: (session, el) => void this.router.sendAs(session, el),
+            route: (el) => this.settle(this.router.routeElement(el)),
+            sendAs: (session, el) => this.settle(this.router.sendAs(session, el)),
             rosterItem: (owner, contact) => rosterStore.get(owner.toString(), contact.bare().toString()),
           }),
         );
@@ -222,6 +222,11 @@ export class Server {
     for (const host of this.hosts.values()) await host.stopModules();
     if (this.store) await this.store.close();
     this.log.info('Chorus stopped');
+  }
+
+  /** What a module routes is not awaited by it: a failure on the way is logged, never left unhandled. */
+  private settle(result: void | Promise<void>): void {
+    if (result) result.catch((err: unknown) => this.log.error({ err }, 'routing a module\'s stanza failed'));
   }
 
   private enabledModules(): Module<unknown>[] {

@@ -1,7 +1,7 @@
 // Offline messages (XEP-0160): RFC 6121 §8.5.2.2.1 lets the server store a message for an
 // account with no available resource. Stored with a XEP-0203 <delay/> stamp, delivered in
 // order at the account's next available presence with non-negative priority, then deleted.
-import { parseFrame } from '../xml/frame-parser.ts';
+import { parseStored } from '../xml/frame-parser.ts';
 import { elementToString } from '../xml/serialize.ts';
 import { cloneElement, type Element } from '../xml/element.ts';
 import type { Collection, CollectionSpec, Store } from '../storage/port.ts';
@@ -11,8 +11,6 @@ import type { BoundSession } from '../sessions.ts';
 export const NS_DELAY = 'urn:xmpp:delay';
 const NS_HINTS = 'urn:xmpp:hints';
 const NS_CHATSTATES = 'http://jabber.org/protocol/chatstates';
-/** Stored stanzas were within the stanza limit when they arrived; this only bounds a damaged store. */
-const STORED_MAX_BYTES = 16 * 1024 * 1024;
 
 interface OfflineDoc {
   _id: string;
@@ -65,7 +63,7 @@ export class OfflineMessages {
     const owner = session.jid.bareString;
     const docs = await this.docs.find({ owner }, { sort: { seq: 1 } });
     if (docs.length === 0) return 0;
-    for (const d of docs) session.send(parseFrame(d.stanza, STORED_MAX_BYTES));
+    for (const d of docs) session.send(parseStored(d.stanza));
     await this.docs.deleteMany({ owner, seq: { $lte: docs[docs.length - 1]!.seq } });
     return docs.length;
   }

@@ -4,11 +4,11 @@
 // Rosters of online accounts are cached (RosterStore.retain), so broadcasting reads no storage.
 import { StanzaError } from '../errors.ts';
 import { x, cloneElement, type Element } from '../xml/element.ts';
-import { parseFrame } from '../xml/frame-parser.ts';
+import { parseStored } from '../xml/frame-parser.ts';
 import { parseJid, type Jid } from '../jid.ts';
 import { stanzaType, type Stanza } from '../stanza.ts';
 import { Subscriptions, type PresenceSender } from './subscriptions.ts';
-import { isSubscriptionType } from './subscription-state.ts';
+import { hasFrom, hasTo, isSubscriptionType } from './subscription-state.ts';
 import type { RosterItem, RosterStore } from './roster-store.ts';
 import type { PendingRequests } from './pending-requests.ts';
 import type { OfflineMessages } from './offline.ts';
@@ -24,10 +24,7 @@ export interface PresenceState extends BoundSession {
 
 type Items = Map<string, RosterItem>;
 
-const hasFrom = (item: RosterItem | undefined) => item !== undefined && (item.subscription === 'from' || item.subscription === 'both');
-const hasTo = (item: RosterItem) => item.subscription === 'to' || item.subscription === 'both';
-/** Stored stanzas were within the stanza limit when they arrived; this only bounds a damaged store. */
-const STORED_MAX_BYTES = 16 * 1024 * 1024;
+const sendsTo = (item: RosterItem | undefined) => item !== undefined && hasFrom(item.subscription);
 
 export class PresenceBroker implements PresenceSender {
   private router!: Router;
@@ -96,7 +93,7 @@ export class PresenceBroker implements PresenceSender {
   /** RFC 6121 §4.5.3.1: a session ended without unavailable presence; the server sends it for the client. */
   sessionEnded(session: BoundSession): void {
     if (!session.available && !this.directed.get(session)?.size) return;
-    void this.goneUnavailable(session as PresenceState, x('presence', { from: session.jid.toString(), type: 'unavailable' }));
+    this.settle(this.goneUnavailable(session as PresenceState, x('presence', { from: session.jid.toString(), type: 'unavailable' })));
   }
 
   // ---- presence for a local account (RFC 6121 §8.5.2.1.2, §8.5.2.2.2)
@@ -130,7 +127,7 @@ export class PresenceBroker implements PresenceSender {
   private initial(session: BoundSession, items: Items): void {
     const owner = session.jid.bare();
     for (const item of items.values()) {
-      if (!hasTo(item)) continue;
+      if (!hasTo(item.subscription)) continue;
       const probe = x('presence', { from: owner.toString(), to: item.jid, type: 'probe' });
       this.send(probe, session, owner, item.jid);
     }
@@ -142,7 +139,7 @@ export class PresenceBroker implements PresenceSender {
   /** Subscription requests still waiting (§3.1.3) at initial presence, then stored messages (XEP-0160). */
   private async afterInitial(session: BoundSession, initial: boolean): Promise<void> {
     if (initial) {
-      for (const p of await this.subscriptions.pendingRequests(session.jid.bare())) session.send(parseFrame(p.stanza, STORED_MAX_BYTES));
+      for (const p of await this.subscriptions.pendingRequests(session.jid.bare())) session.send(parseStored(p.stanza));
     }
     await this.offline.flush(session);
   }
@@ -160,14 +157,14 @@ export class PresenceBroker implements PresenceSender {
       if (wasAvailable) this.toContacts(session, el, items);
       if (directed) {
         for (const to of directed) {
-          if (!hasFrom(items.get(bareOf(to))) || !wasAvailable) this.sendCopy(session, el, to);
+          if (!wasAvailable || !sendsTo(items.get(parseJid(to).bareString))) this.sendCopy(session, el, to);
         }
       }
     });
   }
 
   private toContacts(session: BoundSession, el: Element, items: Items): void {
-    for (const item of items.values()) if (hasFrom(item)) this.sendCopy(session, el, item.jid);
+    for (const item of items.values()) if (sendsTo(item)) this.sendCopy(session, el, item.jid);
   }
 
   /** §4.6.3: directed presence to someone who is not a subscriber is remembered for the unavailable broadcast. */
@@ -178,7 +175,7 @@ export class PresenceBroker implements PresenceSender {
       this.directed.get(origin)?.delete(to.toString());
       return;
     }
-    if (hasFrom(this.rosters.cached(origin.jid.bareString)?.get(to.bareString))) return;
+    if (sendsTo(this.rosters.cached(origin.jid.bareString)?.get(to.bareString))) return;
     let set = this.directed.get(origin);
     if (!set) this.directed.set(origin, (set = new Set()));
     set.add(to.toString());
@@ -192,7 +189,7 @@ export class PresenceBroker implements PresenceSender {
     const owner = s.to!.bare();
     return then(this.rosters.map(owner.bareString), (items) => {
       const prober = s.from.toString();
-      if (!hasFrom(items.get(s.from.bareString))) {
+      if (!sendsTo(items.get(s.from.bareString))) {
         this.routeAs(x('presence', { from: owner.toString(), to: s.from.bareString, type: 'unsubscribed' }), owner, s.from.bare());
         return;
       }
@@ -239,11 +236,6 @@ export class PresenceBroker implements PresenceSender {
 function then<T, R>(value: T | Promise<T>, fn: (v: T) => R): R | Promise<Awaited<R>> {
   if (value instanceof Promise) return value.then(fn) as Promise<Awaited<R>>;
   return fn(value);
-}
-
-function bareOf(jid: string): string {
-  const slash = jid.indexOf('/');
-  return slash < 0 ? jid : jid.slice(0, slash);
 }
 
 /** RFC 6121 §4.7.2.3: an integer from -128 to +127; absent means 0. Null when invalid. */

@@ -29,8 +29,10 @@ export interface Outcome {
   presence?: 'available' | 'unavailable';
 }
 
-const hasTo = (s: Subscription) => s === 'to' || s === 'both';
-const hasFrom = (s: Subscription) => s === 'from' || s === 'both';
+/** The account receives the contact's presence. */
+export const hasTo = (s: Subscription): boolean => s === 'to' || s === 'both';
+/** The contact receives the account's presence. */
+export const hasFrom = (s: Subscription): boolean => s === 'from' || s === 'both';
 const withTo = (s: Subscription, on: boolean): Subscription =>
   on ? (hasFrom(s) ? 'both' : 'to') : hasFrom(s) ? 'from' : 'none';
 const withFrom = (s: Subscription, on: boolean): Subscription =>

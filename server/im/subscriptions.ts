@@ -6,7 +6,7 @@ import { x, cloneElement, type Element } from '../xml/element.ts';
 import { elementToString } from '../xml/serialize.ts';
 import { StanzaError } from '../errors.ts';
 import { KeyedLock } from '../keyed-lock.ts';
-import { inbound, outbound, type SubscriptionState, type SubscriptionType } from './subscription-state.ts';
+import { hasFrom, hasTo, inbound, outbound, type SubscriptionState, type SubscriptionType } from './subscription-state.ts';
 import { itemElement, type Roster } from './roster.ts';
 import type { RosterItem, RosterStore } from './roster-store.ts';
 import type { PendingRequests } from './pending-requests.ts';
@@ -104,9 +104,9 @@ export class Subscriptions {
     if (!item) return;
     const send = (type: 'unsubscribe' | 'unsubscribed') =>
       this.router.route({ el: x('presence', { from: owner.toString(), to: contact.toString(), type }), kind: 'presence', type, from: owner, to: contact });
-    if (item.subscription === 'from' || item.subscription === 'both') this.presence.sendUnavailable(owner, contact);
-    if (item.subscription === 'to' || item.subscription === 'both' || item.ask) await send('unsubscribe');
-    if (item.subscription === 'from' || item.subscription === 'both' || hadPendingIn) await send('unsubscribed');
+    if (hasFrom(item.subscription)) this.presence.sendUnavailable(owner, contact);
+    if (hasTo(item.subscription) || item.ask) await send('unsubscribe');
+    if (hasFrom(item.subscription) || hadPendingIn) await send('unsubscribed');
   }
 
   /** Requests still waiting for an answer, delivered when the account comes online (§3.1.3). */

@@ -115,3 +115,11 @@ export function parseFrame(text: string, maxBytes: number, contentNs: string = N
   }
   return p.parse(text, maxBytes);
 }
+
+/**
+ * Parse XML the server serialised and stored itself (offline messages, pending requests, module
+ * data): it was within the limits when it arrived, so only the restricted-XML rules apply again.
+ */
+export function parseStored(text: string, contentNs: string = NS_CLIENT): Element {
+  return parseFrame(text, Number.POSITIVE_INFINITY, contentNs);
+}

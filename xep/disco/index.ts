@@ -9,7 +9,6 @@ import type { Module, ModuleContext } from '../../server/module.ts';
 import type { IqRequest, IqTarget } from '../../server/iq-table.ts';
 import type { DiscoView } from '../../server/disco-registry.ts';
 import { CAPS_NODE, NS_CAPS, capsVerification } from './caps.ts';
-import { mayReceivePresence } from './access.ts';
 
 export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 export const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
@@ -68,7 +67,7 @@ export const disco: Module = {
 };
 
 function withAccess(ctx: ModuleContext<unknown>, req: IqRequest, answer: (allowed: boolean) => Element): Element | Promise<Element> {
-  const allowed = mayReceivePresence(ctx, req.account!, req.from);
+  const allowed = ctx.roster.mayReceivePresence(req.account!, req.from);
   return allowed === true ? answer(true) : allowed.then(answer);
 }
 

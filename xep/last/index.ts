@@ -11,7 +11,6 @@ import type { Module } from '../../server/module.ts';
 import type { IqRequest } from '../../server/iq-table.ts';
 import type { Jid } from '../../server/jid.ts';
 import { LastStore, lastCollections, type LastLogout } from './last-store.ts';
-import { mayReceivePresence } from './access.ts';
 
 export const NS_LAST = 'jabber:iq:last';
 
@@ -54,7 +53,7 @@ export const last: Module<LastConfig> = {
     ctx.iq.handle('get', NS_LAST, 'account', async (req: IqRequest): Promise<Element> => {
       const account = req.account!;
       // XEP-0012 §3 and §8: only to those allowed to see the account's presence; others get forbidden.
-      if (!(await mayReceivePresence(ctx, account, req.from))) throw new StanzaError('forbidden');
+      if (!(await ctx.roster.mayReceivePresence(account, req.from))) throw new StanzaError('forbidden');
       // XEP-0012 §3: with a connected or available resource, seconds is 0 and the query is empty.
       if (ctx.sessions.resources(account).length > 0) return x('query', { xmlns: NS_LAST, seconds: '0' });
       const key = account.toString();
@@ -96,7 +95,7 @@ export const last: Module<LastConfig> = {
       if (stanza.kind !== 'iq' || stanza.type !== 'get') return;
       const to = stanza.to!;
       if (to.resource === '' || !stanza.el.getChild('query', NS_LAST)) return;
-      const allowed = mayReceivePresence(ctx, to.bare(), stanza.from);
+      const allowed = ctx.roster.mayReceivePresence(to.bare(), stanza.from);
       const decide = (ok: boolean): 'drop' | undefined => {
         if (ok) return undefined;
         ctx.router.route(errorReply(stanza, new StanzaError('forbidden')));

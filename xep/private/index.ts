@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { StanzaError } from '../../server/errors.ts';
 import { x, type Element } from '../../server/xml/element.ts';
-import { parseFrame } from '../../server/xml/frame-parser.ts';
+import { parseStored } from '../../server/xml/frame-parser.ts';
 import type { Module } from '../../server/module.ts';
 import type { IqRequest } from '../../server/iq-table.ts';
 import { PrivateStore, privateCollections } from './private-store.ts';
@@ -52,7 +52,7 @@ export const privateStorage: Module<PrivateConfig> = {
       const stored = await store.get(account, ns);
       const query = x('query', { xmlns: NS_PRIVATE });
       if (stored === null) query.cnode(x(name, { xmlns: ns }));
-      else for (const xml of stored) query.cnode(parseStored(xml));
+      else for (const xml of stored) query.cnode(parseStored(xml, NS_PRIVATE));
       return query;
     });
 
@@ -88,7 +88,3 @@ function ownerOf(req: IqRequest): string {
   return account.toString();
 }
 
-/** Stored XML was serialised by us from a parsed element; it parses back with its own xmlns. */
-function parseStored(xml: string): Element {
-  return parseFrame(xml, Number.POSITIVE_INFINITY, NS_PRIVATE);
-}

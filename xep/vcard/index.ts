@@ -8,7 +8,7 @@ import { StanzaError } from '../../server/errors.ts';
 import { clone } from 'ltx';
 import { x, type Element } from '../../server/xml/element.ts';
 import { elementToString } from '../../server/xml/serialize.ts';
-import { parseFrame, NS_CLIENT } from '../../server/xml/frame-parser.ts';
+import { parseStored } from '../../server/xml/frame-parser.ts';
 import { KeyedLock } from '../../server/keyed-lock.ts';
 import type { Module, ModuleContext } from '../../server/module.ts';
 import type { IqRequest } from '../../server/iq-table.ts';
@@ -94,7 +94,7 @@ async function getVCard(req: IqRequest, store: VCardStore): Promise<Element> {
   if (req.payload.name !== 'vCard') throw new StanzaError('bad-request', "the payload of vcard-temp is <vCard/>");
   const account = req.account!;
   const doc = await store.get(account);
-  if (doc) return parseFrame(doc.xml, Number.MAX_SAFE_INTEGER, NS_CLIENT);
+  if (doc) return parseStored(doc.xml);
   // §3.1: to the account itself, no vCard may be an empty one.
   if (req.from.bare().equals(account)) return x('vCard', { xmlns: NS_VCARD });
   // §3.3 (v1.3.0): to anyone else, service-unavailable, the same answer as for an account that does
