@@ -114,7 +114,11 @@ export class Jid {
 const MAX_PART_OCTETS = 1023;
 const MAX_INPUT_LENGTH = 3 * (3 * MAX_PART_OCTETS + 2);
 
-// A bounded cache of recent parses: the same few JIDs are parsed again and again on the stanza path. Two
+// A bounded cache of recent parses of non-ASCII JIDs, whose PRECIS and IDNA work costs microseconds. ASCII JIDs
+// (nearly all of them) take the fast paths, a split and a table scan, and are not cached: with thousands of
+// accounts the traffic touches more distinct JIDs than a cache holds, so every entry would be a miss that lives
+// just long enough to be copied by the young-generation GC and promoted (measured: most of what survived each
+// scavenge under `npm run bench`, and scavenge pauses grow with what survives). Two
 // generations of at most CACHE_GENERATION entries each: when the young one is full it becomes the old one and the
 // old one is dropped; a hit in the old generation is copied into the young one. Every operation is O(1) (evicting
 // the oldest key of one big Map is not: V8 walks the deleted entries). Only valid results are cached; long keys
@@ -143,6 +147,7 @@ function remember(key: string, j: Jid): void {
 
 /** Parse and enforce a JID string (RFC 7622 §3). Throws `JidError`. */
 export function parseJid(s: string): Jid {
+  if (isAscii(s)) return parseUncached(s);
   const hit = cached(s);
   if (hit !== undefined) return hit;
   const j = parseUncached(s);

@@ -2,6 +2,7 @@
 // order in which they start and stop.
 import { resolve as resolvePath, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monotonicMs } from './clock.ts';
 import { StreamError } from './errors.ts';
 import { Host } from './host.ts';
 import { LocalSessionRegistry } from './sessions.ts';
@@ -234,7 +235,7 @@ export class Server {
   }
 
   private sweep(): void {
-    const now = Date.now();
+    const now = monotonicMs();
     for (const s of this.live) s.tick(now, s.stream.lastActivity);
   }
 }

@@ -1,5 +1,6 @@
 // A client stream (RFC 6120): header → STARTTLS → SASL → restart → bind → stanzas.
 // The same negotiation runs over TCP and WebSocket; XmlStream hides the framing.
+import { monotonicMs } from '../clock.ts';
 import { randomToken } from '../random.ts';
 import { StreamError, StanzaError } from '../errors.ts';
 import { x, type Element } from '../xml/element.ts';
@@ -23,7 +24,7 @@ let sessionCounter = 0;
 export class ClientSession implements PresenceState, StreamHandlers, QueueOwner {
   /** For logs. */
   readonly id = (++sessionCounter).toString(36);
-  readonly createdAt = Date.now();
+  readonly createdAt = monotonicMs();
   host: Host | null = null;
   /** The authenticated account (bare JID) once SASL succeeded. */
   user: Jid | null = null;
@@ -80,7 +81,7 @@ export class ClientSession implements PresenceState, StreamHandlers, QueueOwner 
     this.cleanup();
   }
 
-  /** Called by the idle sweep (C2sListeners) with the current time. */
+  /** Called by the idle sweep with monotonicMs() and the time of the stream's last input. */
   tick(now: number, lastRead: number): void {
     const { c2s } = this.services.config;
     if (!this.boundJid) {

@@ -7,6 +7,7 @@ import { channelBinding, supportedChannelBindings, type ChannelBindingType } fro
 import type { Element } from '../xml/element.ts';
 import type { PeerHeader, ResponseHeader, XmlStream } from './xml-stream.ts';
 import { StreamBase } from './stream-base.ts';
+import { monotonicMs } from '../clock.ts';
 
 /** The server's TLS settings: the default certificate and context, and SNI selection among the hosts' certificates. */
 export interface TlsSettings extends tls.TlsOptions {
@@ -137,7 +138,7 @@ export class SocketStream extends StreamBase implements XmlStream {
 
   private attach(socket: net.Socket): void {
     socket.on('data', (chunk: Buffer) => {
-      this.lastActivity = Date.now();
+      this.lastActivity = monotonicMs();
       if (this.discarding) return;
       this.parser.write(chunk);
       // Between stanzas the parser's state can go: it is rebuilt on the next write (a few µs),

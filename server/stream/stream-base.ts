@@ -1,13 +1,14 @@
 // The lifecycle both XmlStream transports share: who handles input, and how a stream closes
 // (our closing element, then waiting for the peer's, but not forever: RFC 6120 §4.4, RFC 7395 §3.6).
+import { monotonicMs } from '../clock.ts';
 import { randomToken } from '../random.ts';
 import type { StreamError } from '../errors.ts';
 import type { Element } from '../xml/element.ts';
 import { CLOSE_GRACE_MS, type ResponseHeader, type StreamHandlers } from './xml-stream.ts';
 
 export abstract class StreamBase {
-  /** When input last arrived (ms since epoch): whitespace keepalives count too. */
-  lastActivity = Date.now();
+  /** When input last arrived (monotonicMs()): whitespace keepalives count too. */
+  lastActivity = monotonicMs();
   protected handlers: StreamHandlers | null = null;
   protected closing = false;
   /** Our response header (or <open/>) went out on the current stream. */

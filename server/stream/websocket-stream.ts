@@ -8,6 +8,7 @@ import { StreamError } from '../errors.ts';
 import type { ChannelBindingType } from '../tls/channel-binding.ts';
 import { NS_FRAMING, NS_STREAM, type ResponseHeader, type XmlStream } from './xml-stream.ts';
 import { StreamBase } from './stream-base.ts';
+import { monotonicMs } from '../clock.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -78,7 +79,7 @@ export class WebSocketStream extends StreamBase implements XmlStream {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.isClosed) return;
-    this.lastActivity = Date.now();
+    this.lastActivity = monotonicMs();
     let text: string;
     try {
       text = typeof data === 'string' ? data : utf8.decode(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer));

@@ -54,7 +54,8 @@ export class Generator {
     const tsx = import.meta.resolve('tsx');
     const workers = Array.from({ length: count }, (_, i) => {
       const child = fork(entry, [], {
-        execArgv: ['--import', tsx],
+        // BENCH_WORKER_NODE_ARGS adds Node flags to the generator processes (e.g. --trace-gc).
+        execArgv: [...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', tsx],
         serialization: 'advanced',
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });

@@ -396,10 +396,18 @@ describe('jid (RFC 7622)', () => {
       expect(tryParseJid('Juliet@Example.com')?.toString()).to.equal('juliet@example.com');
     });
 
-    it('returns the same value for the same input and for its normal form', () => {
+    it('caches non-ASCII parses, for the input and for its normal form', () => {
+      const a = parseJid('Jürgen@Example.NET/Orchard');
+      expect(parseJid('Jürgen@Example.NET/Orchard')).to.equal(a);
+      expect(parseJid('jürgen@example.net/Orchard')).to.equal(a);
+    });
+
+    it('parses ASCII input afresh each time, to equal values', () => {
       const a = parseJid('Romeo@Example.NET/Orchard');
-      expect(parseJid('Romeo@Example.NET/Orchard')).to.equal(a);
-      expect(parseJid('romeo@example.net/Orchard')).to.equal(a);
+      const b = parseJid('Romeo@Example.NET/Orchard');
+      expect(b).to.not.equal(a);
+      expect(b.equals(a)).to.equal(true);
+      expect(parseJid('romeo@example.net/Orchard').equals(a)).to.equal(true);
     });
 
     it('never caches a failure, nor lets one change a later result', () => {
