@@ -32,6 +32,8 @@ export interface SaxesInternals {
   text: string;
   /** The current input string. */
   chunk: string;
+  /** Characters written before `chunk` (used only for positions, which Chorus turns off). */
+  chunkPosition: number;
   /** Index in `chunk` after the last character read, and before it. */
   i: number;
   prevI: number;

@@ -10,8 +10,11 @@
 // that behaviour so an upgrade that changes them fails loudly.
 //
 // Idle memory: the saxes instance is most of a stream's parsing state (~3 kB). It is created on
-// the first write, dropped on errors and at the end, and hibernate() drops it between stanzas;
-// the next write() rebuilds it, re-opening the stream's root with its namespace declarations.
+// the first write and dropped on errors and at the end. hibernate() hands it, between stanzas, to
+// a small pool keyed by the stream's root tag; the next write() takes one back from the pool, or
+// builds one that re-opens the root with its namespace declarations. Streams that share a root
+// (nearly all clients send the same header) thus share a handful of parsers: tens of thousands of
+// mostly-idle streams hold none, and a busy server does not build one per stanza.
 import { SaxesParser, type SaxesTagNS, type XMLDecl } from 'saxes';
 import { StreamError, type StreamErrorCondition } from '../errors.ts';
 import type { Element } from './element.ts';
@@ -71,6 +74,36 @@ type Opts = { xmlns: true; position: false; forceXMLVersion: true; defaultXMLVer
 /** Thrown from inside saxes callbacks to abandon the rest of the current slice. */
 const STOP: unique symbol = Symbol('stop');
 
+/**
+ * A saxes instance and the stream parser its handlers forward to: the handlers are made once,
+ * with the instance, and follow it from stream to stream through the idle pool.
+ */
+interface SaxSlot {
+  sax: SaxesParser<Opts>;
+  raw: SaxesInternals;
+  owner: StreamParser | null;
+}
+
+/** Idle saxes instances, each inside a stream root, by that root's opening tag (see hibernate()). */
+const idleSlots = new Map<string, SaxSlot[]>();
+/** Bounds on the pool: a few instances suffice, as a stream holds one only while in write(). */
+const IDLE_ROOTS = 16;
+const IDLE_PER_ROOT = 4;
+
+function takeIdle(root: string): SaxSlot | undefined {
+  return idleSlots.get(root)?.pop();
+}
+
+function putIdle(root: string, slot: SaxSlot): void {
+  let list = idleSlots.get(root);
+  if (list === undefined) {
+    // Unusual headers must not crowd out the common one for good: the oldest root makes room.
+    if (idleSlots.size >= IDLE_ROOTS) idleSlots.delete(idleSlots.keys().next().value!);
+    idleSlots.set(root, (list = []));
+  }
+  if (list.length < IDLE_PER_ROOT) list.push(slot);
+}
+
 /** A partial entity reference that can still become `&name;`, `&#123;` or `&#x1F;`. */
 const ENTITY_PARTIAL = /^(?:#x?[0-9A-Fa-f]*|[^\s<>&;#'"=/]*)$/;
 
@@ -78,8 +111,9 @@ export class StreamParser {
   /** The XML parser (null before the first write, after hibernate(), an error or the end); `raw` is the same object. */
   private sax: SaxesParser<Opts> | null = null;
   private raw: SaxesInternals | null = null;
-  /** The root's qualified name and namespace declarations, to re-open it after hibernate(). */
-  private root: { qname: string; namespaces: Record<string, string> } | null = null;
+  private slot: SaxSlot | null = null;
+  /** The root's opening tag with its namespace declarations: re-opens it after hibernate(), and keys the idle pool. */
+  private root: string | null = null;
   private priming = false;
   private readonly decoder = new Utf8StreamDecoder();
   private readonly builder = new ElementBuilder('');
@@ -117,37 +151,44 @@ export class StreamParser {
   }
 
   private createSax(): SaxesParser<Opts> {
+    const root = this.started ? this.root : null;
+    const slot = (root !== null ? takeIdle(root) : undefined) ?? this.newSlot(root);
+    slot.owner = this;
+    this.slot = slot;
+    this.sax = slot.sax;
+    this.raw = slot.raw;
+    return slot.sax;
+  }
+
+  private newSlot(root: string | null): SaxSlot {
     // XMPP is XML 1.0 (RFC 6120 §11.1): parse with 1.0 rules whatever the declaration says.
     const saxOpts: Opts = { xmlns: true, position: false, forceXMLVersion: true, defaultXMLVersion: '1.0' };
     const sax = new SaxesParser<Opts>(saxOpts);
+    const slot: SaxSlot = { sax, raw: internals(sax), owner: this };
     const on = handlerSlots(sax); // see SaxesHandlerSlots for why not sax.on()
-    on.xmldeclHandler = (d) => this.onXmlDecl(d);
-    on.textHandler = (t) => this.onText(t);
+    on.xmldeclHandler = (d) => slot.owner!.onXmlDecl(d);
+    on.textHandler = (t) => slot.owner!.onText(t);
     // RFC 6120 §11.1: comments, processing instructions and DTDs are restricted XML.
-    on.piHandler = () => this.abortRestricted('processing instruction');
-    on.doctypeHandler = () => this.abortRestricted('DTD');
-    on.commentHandler = () => this.abortRestricted('comment');
-    on.openTagHandler = (tag) => this.onOpenTag(tag);
-    on.closeTagHandler = () => this.onCloseTag();
-    on.cdataHandler = (t) => this.onCData(t);
-    on.errorHandler = (err) => this.onSaxError(err);
-    this.sax = sax;
-    this.raw = internals(sax);
-    if (this.started && this.root !== null) {
-      // Waking from hibernate(): re-open the root (not reported, not counted) so prefixes
-      // declared on the stream header resolve and </stream:stream> still matches.
-      const { qname, namespaces } = this.root;
-      let open = '<' + qname;
-      for (const p in namespaces) open += (p === '' ? ' xmlns="' : ' xmlns:' + p + '="') + escapeAttr(namespaces[p]!) + '"';
+    on.piHandler = () => slot.owner!.abortRestricted('processing instruction');
+    on.doctypeHandler = () => slot.owner!.abortRestricted('DTD');
+    on.commentHandler = () => slot.owner!.abortRestricted('comment');
+    on.openTagHandler = (tag) => slot.owner!.onOpenTag(tag);
+    on.closeTagHandler = () => slot.owner!.onCloseTag();
+    on.cdataHandler = (t) => slot.owner!.onCData(t);
+    on.errorHandler = (err) => slot.owner!.onSaxError(err);
+    if (root !== null) {
+      // Waking from hibernate() with no idle parser for this root: re-open the root (not
+      // reported, not counted) so prefixes declared on the stream header resolve and
+      // </stream:stream> still matches.
       this.priming = true;
       try {
-        sax.write(open + '>');
+        sax.write(root);
       } finally {
         this.priming = false;
       }
-      this.raw.chunk = '';
+      slot.raw.chunk = '';
     }
-    return sax;
+    return slot;
   }
 
   write(chunk: Buffer): void {
@@ -216,7 +257,11 @@ export class StreamParser {
     if (raw === null) return true;
     if (this.writing || this.done || !this.started || this.builder.open || this.heldCR || this.decoder.hasPending) return false;
     if (raw.state !== S_TEXT || raw.text.length !== 0) return false;
-    this.sax = this.raw = null;
+    const slot = this.slot!;
+    slot.owner = null;
+    raw.chunkPosition = 0; // only counts input (positions are off): keep it a small integer
+    putIdle(this.root!, slot);
+    this.sax = this.raw = this.slot = null;
     this.builder.reset();
     return true;
   }
@@ -234,7 +279,8 @@ export class StreamParser {
   }
 
   private release(): void {
-    this.sax = this.raw = null;
+    if (this.slot !== null) this.slot.owner = null;
+    this.sax = this.raw = this.slot = null;
     this.builder.reset();
     this.pending = null;
     this.pendingEnd = false;
@@ -311,8 +357,7 @@ export class StreamParser {
     if (end > this.maxBytes) this.abort('policy-violation', 'stream header too large');
     this.boundary = end;
     const header = streamHeader(tag);
-    const qname = header.prefix === '' ? header.name : header.prefix + ':' + header.name;
-    this.root = { qname, namespaces: { ...header.namespaces } }; // the handler may keep or change `header`
+    this.root = rootTag(header); // before the handler, which may keep or change `header`
     this.builder.setContentNs(header.namespaces[''] ?? '');
     this.handlers.streamStart(header);
     if (this.done || this.resetRequested) throw STOP;
@@ -438,6 +483,13 @@ export class StreamParser {
     this.markByte = b;
     return b;
   }
+}
+
+/** The root's opening tag with only its namespace declarations, as written to re-open it. */
+function rootTag(h: StreamHeader): string {
+  let open = '<' + (h.prefix === '' ? h.name : h.prefix + ':' + h.name);
+  for (const p in h.namespaces) open += (p === '' ? ' xmlns="' : ' xmlns:' + p + '="') + escapeAttr(h.namespaces[p]!) + '"';
+  return open + '>';
 }
 
 function streamHeader(tag: SaxesTagNS): StreamHeader {

@@ -54,8 +54,10 @@ export class Generator {
     const tsx = import.meta.resolve('tsx');
     const workers = Array.from({ length: count }, (_, i) => {
       const child = fork(entry, [], {
-        // BENCH_WORKER_NODE_ARGS adds Node flags to the generator processes (e.g. --trace-gc).
-        execArgv: [...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', tsx],
+        // Scavenging on one thread: with --pin a generator has a single core, where V8's parallel
+        // scavenge made each pause 10–30 ms instead of 4–5 ms, and every pause is measured as
+        // message latency. BENCH_WORKER_NODE_ARGS adds Node flags (e.g. --trace-gc).
+        execArgv: ['--no-parallel-scavenge', ...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', tsx],
         serialization: 'advanced',
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });

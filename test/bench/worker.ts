@@ -148,10 +148,16 @@ async function login(users: number[], concurrency: number): Promise<void> {
   });
 }
 
+/** The most a tick may send, in milliseconds' worth of the rate (see send()). */
+const TICK_CAP_MS = 5;
+
 /**
  * Paces by the clock: every tick sends however many messages are due since startAtMs, so timer
- * jitter changes batch sizes, never the rate. Senders are this worker's sessions, recipients any
- * online session other than the sender.
+ * jitter changes batch sizes, never the rate. A tick sends at most TICK_CAP_MS worth of messages:
+ * after a stall of this process (a GC pause) the backlog drains at about twice the rate over the
+ * next ticks instead of leaving as one burst of a hundred messages, which no population of
+ * independent users sends and which the server would then be timed on. Senders are this worker's
+ * sessions, recipients any online session other than the sender.
  */
 function send(m: Extract<ToWorker, { t: 'send' }>): void {
   const s = setup!;
@@ -164,6 +170,7 @@ function send(m: Extract<ToWorker, { t: 'send' }>): void {
   let sent = 0;
   let notOnline = 0;
   let seq = 0;
+  const perTick = Math.max(1, Math.ceil((m.rate * TICK_CAP_MS) / 1000));
   const tick = (): void => {
     const elapsed = monoMs() - m.startAtMs;
     if (elapsed < 0) {
@@ -171,7 +178,10 @@ function send(m: Extract<ToWorker, { t: 'send' }>): void {
       return;
     }
     if (elapsed >= 0 && sent === 0) delay.enable();
-    const due = elapsed >= m.durationMs ? total : Math.min(total, Math.floor((elapsed * m.rate) / 1000));
+    const due = Math.min(
+      sent + perTick,
+      elapsed >= m.durationMs ? total : Math.min(total, Math.floor((elapsed * m.rate) / 1000)),
+    );
     while (sent < due && senders.length > 0 && m.online.length > 1) {
       const from = senders[(Math.random() * senders.length) | 0]!;
       let to = m.online[(Math.random() * m.online.length) | 0]!;

@@ -573,6 +573,64 @@ describe('StreamParser', () => {
       expect(q.events).to.deep.equal(['start', 'error:policy-violation']);
     });
 
+    it('keeps streams apart when they wake on each other’s parsers', () => {
+      // Same root (one pooled parser serves both) and a root binding the prefix elsewhere.
+      const a = record();
+      const b = record();
+      const c = record();
+      const bound = (uri: string) => HEADER.replace("xmlns='jabber:client'", `xmlns='jabber:client' xmlns:x='${uri}'`);
+      a.parser.write(Buffer.from(bound('urn:a')));
+      b.parser.write(Buffer.from(bound('urn:a')));
+      c.parser.write(Buffer.from(bound('urn:c')));
+      for (const r of [a, b, c]) expect(r.parser.hibernate()).to.equal(true);
+      for (let i = 0; i < 3; i++) {
+        for (const [r, name] of [[a, 'a'], [b, 'b'], [c, 'c']] as const) {
+          r.parser.write(Buffer.from(`<message id='${name}${i}'><x:y/></message>`));
+          expect(r.parser.hibernate()).to.equal(true);
+        }
+      }
+      const expected = (name: string, uri: string) =>
+        ['start', ...[0, 1, 2].map((i) => `<message id="${name}${i}"><y xmlns="${uri}"/></message>`)];
+      expect(a.events).to.deep.equal(expected('a', 'urn:a'));
+      expect(b.events).to.deep.equal(expected('b', 'urn:a'));
+      expect(c.events).to.deep.equal(expected('c', 'urn:c'));
+    });
+
+    it('keeps streams apart while one holds its parser mid-element or fails', () => {
+      const a = record();
+      const b = record();
+      for (const r of [a, b]) {
+        r.parser.write(Buffer.from(HEADER));
+        expect(r.parser.hibernate()).to.equal(true);
+      }
+      a.parser.write(Buffer.from("<message><body>half"));
+      expect(a.parser.hibernate()).to.equal(false);
+      b.parser.write(Buffer.from('<presence/>'));
+      expect(b.parser.hibernate()).to.equal(true);
+      a.parser.write(Buffer.from('</message>')); // mismatched: a fails
+      b.parser.write(Buffer.from("<iq type='get' id='1'/>"));
+      expect(b.parser.hibernate()).to.equal(true);
+      b.parser.write(Buffer.from('</stream:stream>'));
+      expect(a.events).to.deep.equal(['start', 'error:not-well-formed']);
+      expect(b.events).to.deep.equal(['start', '<presence/>', '<iq type="get" id="1"/>', 'end']);
+    });
+
+    it('stays correct with more distinct roots than the idle pool keeps', () => {
+      const streams = Array.from({ length: 40 }, (_, i) => {
+        const r = record();
+        r.parser.write(Buffer.from(HEADER.replace("xmlns='jabber:client'", `xmlns='jabber:client' xmlns:p='urn:${i}'`)));
+        r.parser.hibernate();
+        return r;
+      });
+      for (let round = 0; round < 2; round++) {
+        streams.forEach((r) => {
+          r.parser.write(Buffer.from('<p:q/>'));
+          r.parser.hibernate();
+        });
+      }
+      streams.forEach((r, i) => expect(r.events).to.deep.equal(['start', `<q xmlns="urn:${i}"/>`, `<q xmlns="urn:${i}"/>`]));
+    });
+
     it('leaves an idle stream about 1 kB of heap', () => {
       const header = Buffer.from(HEADER);
       const stanza = Buffer.from("<message to='romeo@example.net'><body>hi</body></message>");
