@@ -108,9 +108,7 @@ function putIdle(root: string, slot: SaxSlot): void {
 const ENTITY_PARTIAL = /^(?:#x?[0-9A-Fa-f]*|[^\s<>&;#'"=/]*)$/;
 
 export class StreamParser {
-  /** The XML parser (null before the first write, after hibernate(), an error or the end); `raw` is the same object. */
-  private sax: SaxesParser<Opts> | null = null;
-  private raw: SaxesInternals | null = null;
+  /** The XML parser (null before the first write, after hibernate(), an error or the end). */
   private slot: SaxSlot | null = null;
   /** The root's opening tag with its namespace declarations: re-opens it after hibernate(), and keys the idle pool. */
   private root: string | null = null;
@@ -150,14 +148,12 @@ export class StreamParser {
     this.maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   }
 
-  private createSax(): SaxesParser<Opts> {
-    const root = this.started ? this.root : null;
+  /** The parser for this write: an idle one for the same root, or a new one (root is null before the header). */
+  private takeSlot(): SaxSlot {
+    const root = this.root;
     const slot = (root !== null ? takeIdle(root) : undefined) ?? this.newSlot(root);
     slot.owner = this;
-    this.slot = slot;
-    this.sax = slot.sax;
-    this.raw = slot.raw;
-    return slot.sax;
+    return (this.slot = slot);
   }
 
   private newSlot(root: string | null): SaxSlot {
@@ -195,7 +191,7 @@ export class StreamParser {
     if (this.done) return;
     if (this.writing) throw new Error('StreamParser.write() called from one of its own handlers');
     this.writing = true;
-    const sax = this.sax ?? this.createSax();
+    const sax = (this.slot ?? this.takeSlot()).sax;
     try {
       const len = chunk.length;
       for (let off = 0; off < len && !this.done && !this.resetRequested; off += SLICE_BYTES) {
@@ -253,15 +249,15 @@ export class StreamParser {
    * nothing, in the middle of an element or of a character.
    */
   hibernate(): boolean {
-    const raw = this.raw;
-    if (raw === null) return true;
+    const slot = this.slot;
+    if (slot === null) return true;
+    const raw = slot.raw;
     if (this.writing || this.done || !this.started || this.builder.open || this.heldCR || this.decoder.hasPending) return false;
     if (raw.state !== S_TEXT || raw.text.length !== 0) return false;
-    const slot = this.slot!;
     slot.owner = null;
     raw.chunkPosition = 0; // only counts input (positions are off): keep it a small integer
     putIdle(this.root!, slot);
-    this.sax = this.raw = this.slot = null;
+    this.slot = null;
     this.builder.reset();
     return true;
   }
@@ -280,7 +276,7 @@ export class StreamParser {
 
   private release(): void {
     if (this.slot !== null) this.slot.owner = null;
-    this.sax = this.raw = this.slot = null;
+    this.slot = null;
     this.builder.reset();
     this.pending = null;
     this.pendingEnd = false;
@@ -353,7 +349,7 @@ export class StreamParser {
       return;
     }
     this.started = true;
-    const end = this.byteAt(this.raw!.i);
+    const end = this.byteAt(this.slot!.raw.i);
     if (end > this.maxBytes) this.abort('policy-violation', 'stream header too large');
     this.boundary = end;
     const header = streamHeader(tag);
@@ -371,7 +367,7 @@ export class StreamParser {
     }
     const el = this.builder.closeTag();
     if (el === null) return;
-    const end = this.byteAt(this.raw!.i);
+    const end = this.byteAt(this.slot!.raw.i);
     const size = end - this.boundary;
     if (size > this.maxBytes) this.abort('policy-violation', 'element too large');
     this.boundary = end;
@@ -388,7 +384,7 @@ export class StreamParser {
     } else if (this.started) {
       if (!isXmlWhitespace(t)) this.abort('bad-format', 'character data at the stream level');
       // Text is reported at the '<' that ends it: the next element starts here.
-      this.boundary = this.byteAt(this.raw!.prevI);
+      this.boundary = this.byteAt(this.slot!.raw.prevI);
     }
     // Before the header saxes itself rejects anything but whitespace.
   }

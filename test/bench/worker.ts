@@ -178,10 +178,7 @@ function send(m: Extract<ToWorker, { t: 'send' }>): void {
       return;
     }
     if (elapsed >= 0 && sent === 0) delay.enable();
-    const due = Math.min(
-      sent + perTick,
-      elapsed >= m.durationMs ? total : Math.min(total, Math.floor((elapsed * m.rate) / 1000)),
-    );
+    const due = Math.min(total, sent + perTick, elapsed >= m.durationMs ? total : Math.floor((elapsed * m.rate) / 1000));
     while (sent < due && senders.length > 0 && m.online.length > 1) {
       const from = senders[(Math.random() * senders.length) | 0]!;
       let to = m.online[(Math.random() * m.online.length) | 0]!;

@@ -453,7 +453,7 @@ describe('StreamParser', () => {
       // 10 MB of keepalives in 1 kB writes, far above the element limit.
       const ka = Buffer.alloc(1024, ' \n\t');
       for (let i = 0; i < 10 * 1024; i++) r.parser.write(ka);
-      const internal = (r.parser as unknown as { sax: { text: string } }).sax;
+      const internal = (r.parser as unknown as { slot: { sax: { text: string } } }).slot.sax;
       expect(internal.text).to.equal('');
       r.parser.write(Buffer.from(' <presence/> '));
       expect(r.events).to.deep.equal(['start', '<presence/>']);
@@ -660,7 +660,7 @@ describe('StreamParser', () => {
       const hasFastProperties = new Function('o', 'return %HasFastProperties(o)') as (o: unknown) => boolean;
       const r = record();
       r.parser.write(Buffer.from(HEADER + '<presence/>'));
-      const sax = (r.parser as unknown as { sax: Record<string, unknown> }).sax;
+      const sax = (r.parser as unknown as { slot: { sax: Record<string, unknown> } }).slot.sax;
       expect(hasFastProperties(sax)).to.equal(true);
       for (const k of Object.keys(sax).filter((k) => k.endsWith('Handler'))) {
         expect(hasFastProperties(sax[k]), k).to.equal(true);
