@@ -27,8 +27,7 @@ describe('c2s sockets send without Nagle delay (TCP_NODELAY)', function () {
   const ping = (id: string): string => `<iq type='get' id='${id}' to='localhost'><ping xmlns='${NS_PING}'/></iq>`;
   const result = (id: string) => (el: Element) => el.name === 'iq' && el.attrs.id === id && el.attrs.type === 'result';
 
-  type Client = { send(text: string): void; nextMatching(match: (el: Element) => boolean): Promise<Element> };
-  const transports: [string, () => Promise<Client>][] = [
+  const transports: [string, () => Promise<RawClient | WsClient>][] = [
     ['STARTTLS', () => RawClient.connect(t.c2sPort)],
     ['direct TLS', () => RawClient.connect(t.directTlsPort, { directTls: true })],
     ['WebSocket', () => WsClient.connect(`ws://127.0.0.1:${t.httpPort}/xmpp-websocket`)],
@@ -36,7 +35,7 @@ describe('c2s sockets send without Nagle delay (TCP_NODELAY)', function () {
 
   for (const [name, connect] of transports) {
     it(`two answers written together arrive together (${name})`, async () => {
-      const c = (await connect()) as Client & (RawClient | WsClient);
+      const c = await connect();
       clients.push(c);
       await c.login('alice', 'wonderland', 'nagle');
       // Answer each result at once, so the client's kernel takes the connection for an
