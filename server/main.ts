@@ -3,6 +3,7 @@
 // from xep/ (docs/architecture.md explains the exception).
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
+import * as os from 'node:os';
 import { modules } from '../xep/index.ts';
 import { loadConfigFile, ConfigError, type Config } from './config/load-config.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -18,6 +19,7 @@ import { certCommand } from './cli/cert-command.ts';
 import { checkCommand } from './cli/check-command.ts';
 import { UsageError, CommandError } from './cli/errors.ts';
 import { StoreLockedError } from './storage/directory-lock.ts';
+import { newerSource } from './build-freshness.ts';
 
 const USAGE = `usage: chorus <command> [options]
 
@@ -81,9 +83,29 @@ async function main(argv: string[]): Promise<number> {
 async function start(config: Config, log: Logger): Promise<number> {
   const server = new Server({ config, modules, log });
   await server.start();
+  newerSource().then(
+    (file) => file && log.warn({ file }, 'the sources changed after the last build: this runs the old code; run `npm run build`'),
+    () => {},
+  );
   return new Promise<number>((resolve) => {
+    const signals: NodeJS.Signals[] = [];
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals.push(signal);
+      // Ctrl-C under `npm start` arrives twice at once: from the terminal (to the whole process
+      // group) and forwarded by npm. So a second signal never cuts the shutdown short; a third
+      // (Ctrl-C pressed again), or the deadline below, forces the exit.
+      if (signals.length === 1) return shutdown(signal);
+      if (signals.length === 2) return void log.info({ signal }, 'already shutting down (a third signal forces the exit)');
+      forceExit(`${signal} during shutdown`, 128 + (os.constants.signals[signal] ?? 0));
+    };
+    const forceExit = (reason: string, code: number) => {
+      log.warn({ reason }, 'exiting before the shutdown finished');
+      process.exit(code);
+    };
     const shutdown = (signal: string) => {
       log.info({ signal }, 'shutting down');
+      const deadline = config.shutdownGraceSeconds * 1000 + SHUTDOWN_DEADLINE_MARGIN_MS;
+      setTimeout(() => forceExit(`the shutdown took longer than ${deadline} ms`, 1), deadline).unref();
       server.stop().then(
         () => resolve(0),
         (err) => {
@@ -92,8 +114,8 @@ async function start(config: Config, log: Logger): Promise<number> {
         },
       );
     };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     // Renewed certificates (e.g. after certbot) are picked up without a restart.
     process.on('SIGHUP', () => {
       server.certificates?.reload().then(
@@ -103,6 +125,9 @@ async function start(config: Config, log: Logger): Promise<number> {
     });
   });
 }
+
+/** Beyond the streams' grace period, what stopping modules and flushing storage may take. */
+const SHUTDOWN_DEADLINE_MARGIN_MS = 15_000;
 
 /**
  * Account commands run where the storage is owned: in the running server when there is one

@@ -1,8 +1,8 @@
 // The running server: storage, hosts and their modules, certificates, listeners, and the
 // order in which they start and stop.
 import { resolve as resolvePath, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { monotonicMs } from './clock.ts';
+import { PROJECT_ROOT } from './project-root.ts';
 import { StreamError } from './errors.ts';
 import { Host } from './host.ts';
 import { LocalSessionRegistry } from './sessions.ts';
@@ -43,7 +43,7 @@ export interface ServerOptions {
   store?: Store;
 }
 
-const CLIENT_DIST = fileURLToPath(new URL('../client/dist', import.meta.url));
+const CLIENT_DIST = join(PROJECT_ROOT, 'client', 'dist');
 
 export class Server {
   readonly config: Config;

@@ -2,7 +2,6 @@
 import { silentLogger, type Logger } from '../log.ts';
 import type { Store } from './port.ts';
 import { openEmbeddedStore } from './embedded.ts';
-import { openMongoStore } from './mongodb.ts';
 
 export type StoreConfig =
   | { kind: 'embedded'; dir: string; compactionIntervalMs?: number; ttlSweepIntervalMs?: number }
@@ -11,6 +10,8 @@ export type StoreConfig =
 
 export async function openStore(config: StoreConfig, log: Logger = silentLogger): Promise<Store> {
   if (config.kind === 'mongodb') {
+    // Loaded only when configured: the driver takes longer to load than the rest of the server.
+    const { openMongoStore } = await import('./mongodb.ts');
     const store = await openMongoStore({ uri: config.uri, database: config.database, log });
     log.info({ database: store.db.databaseName }, 'storage: mongodb');
     return store;

@@ -1,6 +1,8 @@
-// The real `chorus` command as a child process (`node --import tsx server/main.ts ...` from the
-// repository root), for CLI and lifecycle tests: one-shot commands with their exit code and
-// output, and `chorus start` with its JSON log lines (stdout is a pipe, so the logger writes JSON).
+// The real `chorus` command as a child process, for CLI and lifecycle tests: one-shot commands
+// with their exit code and output, and `chorus start` with its JSON log lines (stdout is a pipe,
+// so the logger writes JSON). It runs the sources through tsx (`node --import tsx server/main.ts`)
+// unless asked to run what operators run: the compiled build, or `npm start` itself.
+import { existsSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -42,12 +44,30 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-function spawnChorus(args: string[], env?: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
-    cwd: REPO_ROOT,
-    env: childEnv(env),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+/**
+ * 'source': the TypeScript sources through tsx. 'build': the compiled build, as `npm start` runs
+ * it. 'npm-start': `npm start -- ARGS` in a process group of its own, so that a test can signal
+ * the group the way a terminal's Ctrl-C does (see ChorusProcess.signalGroup). 'build-unreaped':
+ * the compiled build as the child of a shell that then becomes `sleep`, which never reaps it: a
+ * killed server stays a zombie, as under a supervisor that is slow to wait() for its children.
+ */
+export type Launcher = 'source' | 'build' | 'npm-start' | 'build-unreaped';
+
+/** build-unreaped: the shell writes the server's pid on this line of stderr. */
+const PID_LINE = /^server pid (\d+)$/m;
+
+const BUILT_MAIN = join(REPO_ROOT, 'build', 'server', 'main.js');
+
+function spawnChorus(args: string[], env?: Record<string, string>, launcher: Launcher = 'source'): ChildProcess {
+  if (launcher !== 'source' && !existsSync(BUILT_MAIN)) throw new Error('the server is not built: run `npm run build` (npm test does)');
+  const opts = { cwd: REPO_ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] as ('pipe')[] };
+  if (launcher === 'npm-start') return spawn('npm', ['start', '--silent', '--', ...args.filter((a) => a !== 'start')], { ...opts, detached: true });
+  if (launcher === 'build-unreaped') {
+    const script = '"$0" "$@" & echo "server pid $!" >&2; exec sleep 600';
+    return spawn('sh', ['-c', script, process.execPath, BUILT_MAIN, ...args], { ...opts, detached: true });
+  }
+  const entry = launcher === 'build' ? [BUILT_MAIN] : ['--import', 'tsx', 'server/main.ts'];
+  return spawn(process.execPath, [...entry, ...args], opts);
 }
 
 /** Run one command to completion. */
@@ -99,7 +119,7 @@ export class ChorusProcess {
   exit: Exit | null = null;
   private waiters: (() => void)[] = [];
 
-  private constructor(readonly child: ChildProcess) {
+  private constructor(readonly child: ChildProcess, private readonly launcher: Launcher = 'source') {
     let pending = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       pending += chunk;
@@ -127,8 +147,8 @@ export class ChorusProcess {
   }
 
   /** Start the server and wait until it logs that it has started. */
-  static async start(configPath: string, opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ChorusProcess> {
-    const p = new ChorusProcess(spawnChorus(['start', '--config', configPath], opts.env));
+  static async start(configPath: string, opts: { env?: Record<string, string>; timeoutMs?: number; launcher?: Launcher } = {}): Promise<ChorusProcess> {
+    const p = ChorusProcess.spawn(configPath, opts);
     try {
       await p.waitForLog((l) => l.msg === 'Chorus started', opts.timeoutMs ?? 30_000);
     } catch (err) {
@@ -138,9 +158,19 @@ export class ChorusProcess {
     return p;
   }
 
-  get pid(): number {
-    return this.child.pid!;
+  /** Start the server without waiting for it (a test that expects the start to fail). */
+  static spawn(configPath: string, opts: { env?: Record<string, string>; launcher?: Launcher } = {}): ChorusProcess {
+    return new ChorusProcess(spawnChorus(['start', '--config', configPath], opts.env, opts.launcher), opts.launcher);
   }
+
+  /** The server's pid (not npm's or the shell's). */
+  get pid(): number {
+    if (this.launcher !== 'build-unreaped') return this.child.pid!;
+    const m = PID_LINE.exec(this.stderr);
+    if (!m) throw new Error('the server pid is not known yet');
+    return Number(m[1]);
+  }
+
 
   /** The port a listener got, from its `listening` log line (listeners are configured with port 0). */
   port(listener: 'c2s-starttls' | 'c2s-direct-tls' | 'http' | 'https'): number {
@@ -162,18 +192,38 @@ export class ChorusProcess {
     return this.exit!;
   }
 
+  /** Signal the server process itself. */
   signal(sig: NodeJS.Signals): void {
-    this.child.kill(sig);
+    if (this.launcher === 'build-unreaped') process.kill(this.pid, sig);
+    else this.child.kill(sig);
+  }
+
+  /** Signal the child's whole process group: what a terminal does on Ctrl-C under `npm start`. */
+  signalGroup(sig: NodeJS.Signals): void {
+    process.kill(-this.child.pid!, sig);
   }
 
   /** Make sure the process is gone (test cleanup): SIGTERM, then SIGKILL if it lingers. */
   async stop(): Promise<void> {
     if (this.exit) return;
-    this.child.kill('SIGTERM');
+    if (this.launcher === 'build-unreaped') {
+      // The shell's sleep exits at once; the server goes with SIGKILL rather than outlive it.
+      try {
+        process.kill(this.pid, 'SIGKILL');
+      } catch {
+        // Already gone (killed by the test).
+      }
+      this.signalGroup('SIGTERM');
+      await this.exited;
+      return;
+    }
+    // npm's group is signalled as a whole, so that killing npm cannot leave the server behind.
+    const kill = (sig: NodeJS.Signals) => (this.launcher === 'npm-start' ? this.signalGroup(sig) : this.signal(sig));
+    kill('SIGTERM');
     try {
       await this.waitExit(10_000);
     } catch {
-      this.child.kill('SIGKILL');
+      kill('SIGKILL');
       await this.exited;
     }
   }

@@ -1,9 +1,11 @@
 // XEP-0092 Software Version for the server's own JID: the server's name and the version in
 // package.json, and the operating system only when the operator allows it (XEP-0092 §5).
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as os from 'node:os';
 import { z } from 'zod';
 import { x } from '../../server/xml/element.ts';
+import { PROJECT_ROOT } from '../../server/project-root.ts';
 import type { Module } from '../../server/module.ts';
 
 export const NS_VERSION = 'jabber:iq:version';
@@ -39,7 +41,7 @@ export const version: Module<VersionConfig> = {
 };
 
 function readPackageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version?: unknown };
   if (typeof pkg.version !== 'string' || pkg.version === '') throw new Error('package.json has no version');
   return pkg.version;
 }

@@ -9,7 +9,8 @@ import { execFileAsync, freePort, makeTempDir, removeDir, selfSignedCert, sleep,
 import type { Endpoint, Target, TargetOptions } from './target.ts';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-const NODE_ARGS = ['--import', 'tsx', 'server/main.ts'];
+// The compiled build, as `npm start` runs it (`npm run bench` builds it first).
+const NODE_ARGS = ['build/server/main.js'];
 
 export interface ChorusConfigOptions {
   dataDir: string;
