@@ -6,7 +6,7 @@ export const CORE_SPECS: readonly string[] = [
   'RFC 7622 (JID address format) with the PRECIS profiles of RFC 8264/8265',
   'RFC 7395 (XMPP over WebSocket)',
   'RFC 4616 (PLAIN), RFC 5802 (SCRAM-SHA-1), RFC 7677 (SCRAM-SHA-256), SCRAM-SHA-512, and their -PLUS variants',
-  'RFC 9266 (tls-exporter) and RFC 5929 §4 (tls-server-end-point) channel binding',
+  'RFC 9266 (tls-exporter) and RFC 5929 §4 (tls-server-end-point) channel binding; RFC 5929 §3 tls-unique accepted but not advertised, on TLS 1.3 as OpenSSL computes it (sasl.acceptTlsUnique)',
   'XEP-0368 v1.1 (SRV records for XMPP over TLS): direct TLS listener',
   'XEP-0156 v1.4 (discovering alternative connection methods): host-meta and host-meta.json',
   'XEP-0440 v0.4 (SASL channel-binding type capability)',

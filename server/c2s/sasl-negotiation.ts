@@ -112,6 +112,7 @@ export class SaslNegotiation {
       channelBinding: (type: ChannelBindingType) => stream.channelBinding(type),
       secure: stream.secure,
       plusOffered: this.offered().some((m) => m.endsWith('-PLUS')),
+      acceptTlsUnique: this.services.config.sasl.acceptTlsUnique,
       scramIterations: this.services.config.sasl.scramIterations,
     };
   }

@@ -119,6 +119,10 @@ export const coreConfigSchema = z.strictObject({
         .default(['SCRAM-SHA-512-PLUS', 'SCRAM-SHA-256-PLUS', 'SCRAM-SHA-1-PLUS', 'SCRAM-SHA-512', 'SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN'])
         .describe('Mechanisms offered (PLAIN only ever over TLS; -PLUS only when channel binding is available)'),
       scramIterations: z.number().int().min(4096).default(4096).describe('PBKDF2 iterations for newly stored SCRAM credentials (RFC 7677 §4 minimum 4096)'),
+      acceptTlsUnique: z
+        .boolean()
+        .default(true)
+        .describe("Accept SCRAM-…-PLUS bound with tls-unique (never advertised), also on TLS 1.3 as OpenSSL-based clients such as slixmpp compute it; false: only tls-exporter and tls-server-end-point"),
       throttle: z
         .strictObject({
           perIp: throttleWindow(10, 60),

@@ -4,9 +4,9 @@ import { SaslFailure } from '../errors.ts';
 import type { ScramCredentials, ScramHash } from './credentials.ts';
 import { ScramExchange } from './scram.ts';
 import { PlainExchange } from './plain.ts';
-import { SUPPORTED_CHANNEL_BINDINGS, isChannelBindingType, type ChannelBindingType } from './channel-binding.ts';
+import { SUPPORTED_CHANNEL_BINDINGS, isAdvertisedChannelBinding, isChannelBindingType, type ChannelBindingType } from './channel-binding.ts';
 
-export { SUPPORTED_CHANNEL_BINDINGS, isChannelBindingType, type ChannelBindingType };
+export { SUPPORTED_CHANNEL_BINDINGS, isAdvertisedChannelBinding, isChannelBindingType, type ChannelBindingType };
 
 export interface SaslContext {
   /** Credentials for a SASLprep'ed username, or null when no such account. The core maps the name to a JID localpart. */
@@ -17,6 +17,8 @@ export interface SaslContext {
   secure: boolean;
   /** Whether the server offered any -PLUS mechanism on this stream (needed for the 'y' GS2 flag rule, RFC 5802 §6). */
   plusOffered: boolean;
+  /** Config `sasl.acceptTlsUnique`: whether a client may bind with tls-unique, which is never advertised. Absent: no. */
+  acceptTlsUnique?: boolean;
   /** Iteration count given to new accounts (config), so the made-up salt of an unknown user looks like a real one. Default 4096. */
   scramIterations?: number;
 }
@@ -56,7 +58,7 @@ function scramParams(name: string): { hash: ScramHash; plus: boolean } | undefin
  * of a type we support; PLAIN only under TLS (it sends the password itself).
  */
 export function availableMechanisms(info: { secure: boolean; channelBindings: readonly ChannelBindingType[]; enabled: readonly string[] }): string[] {
-  const canBind = info.secure && info.channelBindings.some(isChannelBindingType);
+  const canBind = info.secure && info.channelBindings.some(isAdvertisedChannelBinding);
   return MECHANISMS.filter((name) => {
     if (!info.enabled.includes(name)) return false;
     if (name === 'PLAIN') return info.secure;

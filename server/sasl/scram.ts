@@ -190,7 +190,9 @@ export class ScramExchange implements SaslExchange {
     if (gs2.flag === 'p') {
       if (!this.plus) throw malformed('channel binding requested with a mechanism without -PLUS');
       const type = gs2.cbName!;
-      const data = isChannelBindingType(type) ? this.ctx.channelBinding(type) : undefined;
+      // tls-unique only when the operator allows it (see server/tls/channel-binding.ts tlsUnique).
+      const allowed = isChannelBindingType(type) && (type !== 'tls-unique' || this.ctx.acceptTlsUnique === true);
+      const data = allowed ? this.ctx.channelBinding(type) : undefined;
       // RFC 5802 §7 server-error-value 'unsupported-channel-binding-type'
       if (data === undefined) throw malformed('unsupported-channel-binding-type');
       return data;

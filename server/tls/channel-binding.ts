@@ -2,9 +2,13 @@
 import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 
-export type ChannelBindingType = 'tls-exporter' | 'tls-server-end-point';
+export type ChannelBindingType = 'tls-exporter' | 'tls-server-end-point' | 'tls-unique';
 
-/** Best first: tls-exporter binds the connection itself, tls-server-end-point only the certificate. */
+/**
+ * What a socket advertises, best first: tls-exporter binds the connection itself,
+ * tls-server-end-point only the certificate. tls-unique is computed on request but never
+ * advertised (see tlsUnique).
+ */
 const PREFERENCE: readonly ChannelBindingType[] = ['tls-exporter', 'tls-server-end-point'];
 
 const EXPORTER_LABEL = 'EXPORTER-Channel-Binding';
@@ -20,6 +24,26 @@ const EXPORTER_LENGTH = 32;
 export function tlsExporter(socket: TLSSocket): Buffer | undefined {
   if (!handshakeDone(socket) || socket.getProtocol() !== 'TLSv1.3') return undefined;
   return socket.exportKeyingMaterial(EXPORTER_LENGTH, EXPORTER_LABEL, Buffer.alloc(0));
+}
+
+/**
+ * tls-unique, never advertised (config sasl.acceptTlsUnique). On TLS 1.2, RFC 5929 §3.1: the
+ * first Finished message of the latest handshake, the client's on a full handshake and the
+ * server's on an abbreviated (resumed) one, where the server speaks first. The triple handshake
+ * that breaks it without RFC 7627 needs RSA key exchange or a DH group the attacker picks; Chorus
+ * offers ECDHE only and refuses renegotiation (certificate-store.ts).
+ *
+ * COMPAT(slixmpp 1.8.3, CPython ssl): TLS 1.3 has no tls-unique (RFC 9266 §1, §3), but CPython's
+ * SSLSocket.get_channel_binding('tls-unique'), which slixmpp sends with every -PLUS mechanism,
+ * applies the same rule there through OpenSSL (the client's own Finished unless the session was
+ * resumed, else the server's), although in TLS 1.3 the server's Finished always comes first. We
+ * compute the same value. It is still this connection's alone: a TLS 1.3 Finished is an HMAC over
+ * the whole handshake transcript under a key from this handshake's secret (RFC 8446 §4.4.4, §7.1),
+ * so a man in the middle's two connections cannot share it. docs/dns-and-certificates.md says more.
+ */
+export function tlsUnique(socket: TLSSocket): Buffer | undefined {
+  if (!handshakeDone(socket)) return undefined;
+  return socket.isSessionReused() ? socket.getFinished() : socket.getPeerFinished();
 }
 
 /** Per socket, since asking Node for the certificate costs more than the hash (see below). */
@@ -57,7 +81,14 @@ function handshakeDone(socket: TLSSocket): boolean {
 
 /** The binding data of `type`, or undefined when the socket cannot provide it. */
 export function channelBinding(socket: TLSSocket, type: ChannelBindingType): Buffer | undefined {
-  return type === 'tls-exporter' ? tlsExporter(socket) : tlsServerEndPoint(socket);
+  switch (type) {
+    case 'tls-exporter':
+      return tlsExporter(socket);
+    case 'tls-server-end-point':
+      return tlsServerEndPoint(socket);
+    case 'tls-unique':
+      return tlsUnique(socket);
+  }
 }
 
 type HashName = 'sha224' | 'sha256' | 'sha384' | 'sha512' | 'sha512-224' | 'sha512-256';

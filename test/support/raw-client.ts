@@ -38,18 +38,35 @@ export class RawClient {
     this.attach(socket);
   }
 
-  /** `localAddress` picks the client's source address in 127.0.0.0/8 (per-IP limits). */
-  static async connect(port: number, opts: { directTls?: boolean; servername?: string; host?: string; localAddress?: string } = {}): Promise<RawClient> {
+  /**
+   * `localAddress` picks the client's source address in 127.0.0.0/8 (per-IP limits); `tls` adds
+   * TLS options for direct TLS (e.g. maxVersion, or a session to resume).
+   */
+  static async connect(
+    port: number,
+    opts: { directTls?: boolean; servername?: string; host?: string; localAddress?: string; tls?: tls.ConnectionOptions } = {},
+  ): Promise<RawClient> {
     const host = opts.host ?? '127.0.0.1';
     const socket = opts.directTls
-      ? tls.connect({ host, port, servername: opts.servername ?? 'localhost' })
+      ? tls.connect({ host, port, servername: opts.servername ?? 'localhost', ...opts.tls })
       : net.connect({ host, port, localAddress: opts.localAddress });
+    const session = socket instanceof tls.TLSSocket ? firstSession(socket) : undefined;
     await new Promise<void>((resolve, reject) => {
       socket.once(opts.directTls ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);
     });
-    return new RawClient(socket);
+    const client = new RawClient(socket);
+    client.session = session;
+    return client;
   }
+
+  /** The first TLS session (a TLS 1.3 ticket) the server gave this connection, to resume it later. */
+  tlsSession(): Promise<Buffer> {
+    if (!this.session) throw new Error('no TLS on this connection');
+    return this.session;
+  }
+
+  private session: Promise<Buffer> | undefined;
 
   get tlsSocket(): tls.TLSSocket | null {
     return this.socket instanceof tls.TLSSocket ? this.socket : null;
@@ -127,14 +144,15 @@ export class RawClient {
     return condition?.name ?? '(none)';
   }
 
-  /** Negotiate STARTTLS on a stream whose features were just read. */
-  async startTls(servername = 'localhost'): Promise<void> {
+  /** Negotiate STARTTLS on a stream whose features were just read; `options` as for tls.connect. */
+  async startTls(servername = 'localhost', options: tls.ConnectionOptions = {}): Promise<void> {
     this.send(`<starttls xmlns='${NS.tls}'/>`);
     const proceed = await this.next();
     if (proceed.name !== 'proceed') throw new Error(`expected <proceed/>, got ${proceed.toString()}`);
     const plain = this.socket;
     plain.removeAllListeners('data');
-    const secure = tls.connect({ socket: plain, servername });
+    const secure = tls.connect({ socket: plain, servername, ...options });
+    this.session = firstSession(secure);
     await new Promise<void>((resolve, reject) => {
       secure.once('secureConnect', () => resolve());
       secure.once('error', reject);
@@ -213,4 +231,9 @@ export class RawClient {
       this.conditions.wake();
     });
   }
+}
+
+/** A TLS 1.3 ticket can arrive together with the end of the handshake: listen from the start. */
+function firstSession(socket: tls.TLSSocket): Promise<Buffer> {
+  return new Promise((resolve) => socket.once('session', resolve));
 }

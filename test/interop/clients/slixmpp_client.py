@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """slixmpp (python3-slixmpp) as a Chorus test peer, driven by test/interop/slixmpp.test.ts.
 
-Logs in, sends initial presence, asks the server for disco#info and a ping, optionally sends one
-chat message and waits for a reply, then closes the stream. Everything the test asserts on is
+Logs in with slixmpp's defaults (channel binding on, as shipped: no SASL option is changed),
+sends initial presence, asks the server for disco#info and a ping, optionally sends one chat
+message and waits for a reply, then closes the stream. Everything the test asserts on is
 printed to stdout as one JSON object per line ({"event": ...}); slixmpp's own log goes to stderr.
 
 Exit status: 0 when every step succeeded (including the reply, when one is expected), 1 when a
@@ -11,17 +12,12 @@ step failed (authentication, stream error, IQ error, disconnection), 2 on the ti
 import argparse
 import asyncio
 import base64
-import hashlib
 import json
 import logging
 import sys
 
 import slixmpp
 from slixmpp.exceptions import IqError, IqTimeout
-from slixmpp.util.sasl import mechanisms as sasl_mechanisms
-from slixmpp.util.sasl.client import MECHANISMS
-
-NON_PLUS_SCRAM = ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'SCRAM-SHA-1']
 
 
 def emit(event, **fields):
@@ -36,9 +32,6 @@ def parse_args():
     p.add_argument('--port', type=int, required=True)
     p.add_argument('--ca', required=True, help='PEM file of the CA to trust (the test certificate)')
     p.add_argument('--direct-tls', action='store_true', help='TLS from the first byte (XEP-0368) instead of STARTTLS')
-    p.add_argument(
-        '--sasl', choices=['default', 'no-channel-binding', 'tls-server-end-point'], default='default',
-        help='default: slixmpp as shipped; the others are the workarounds described in sasl_workarounds()')
     p.add_argument('--to', help='send one chat message to this JID after the checks')
     p.add_argument('--body', default='hello')
     p.add_argument('--expect-reply', action='store_true', help='wait for a chat message back from --to')
@@ -64,72 +57,6 @@ def observe_auth(xmpp):
     xmpp.add_filter('out', out)
 
 
-def server_end_point(der):
-    """RFC 5929 §4.1: the certificate's hash, with the hash of its signature algorithm (SHA-256 for MD5/SHA-1)."""
-    from pyasn1.codec.der import decoder
-    from pyasn1_modules import rfc2459
-
-    cert, _ = decoder.decode(der, asn1Spec=rfc2459.Certificate())
-    oid = str(cert['signatureAlgorithm']['algorithm'])
-    by_oid = {
-        '1.2.840.113549.1.1.12': 'sha384', '1.2.840.113549.1.1.13': 'sha512',  # RSA
-        '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512',  # ECDSA
-    }
-    return hashlib.new(by_oid.get(oid, 'sha256'), der).digest()
-
-
-def sasl_workarounds(xmpp, mode):
-    """
-    slixmpp 1.8.3 binds -PLUS mechanisms with tls-unique only, and asks Python for it even on TLS 1.3,
-    where RFC 9266 §3 says tls-unique must not be used; Chorus (rightly) does not offer it, so every
-    -PLUS attempt fails. After those failures slixmpp retries plain SCRAM with the GS2 flag 'y'
-    ("I could bind but the server cannot"), which RFC 5802 §6 makes the server refuse as a downgrade,
-    since -PLUS was offered. Hence two workarounds, both in the client's own options:
-    """
-    if mode == 'default':
-        return
-    plugin = xmpp['feature_mechanisms']
-    default_credentials = plugin.sasl_callback
-    if mode == 'no-channel-binding':
-        # COMPAT(slixmpp 1.8.3): act as a client without channel binding (GS2 flag 'n') and leave the
-        # -PLUS mechanisms alone: SCRAM-SHA-512 is then the best it can do.
-        plugin.use_mechs = set(NON_PLUS_SCRAM)
-
-        def credentials(required, optional):
-            values = default_credentials(required, optional)
-            if 'channel_binding' in values:
-                values['channel_binding'] = None
-            return values
-
-        plugin.sasl_callback = credentials
-        return
-    # COMPAT(slixmpp 1.8.3): bind with tls-server-end-point (RFC 5929 §4.1), the type XEP-0440 makes
-    # mandatory for servers, computed here from the certificate the client verified. slixmpp's SCRAM
-    # writes 'p=tls-unique' itself, so the header is rewritten for the -PLUS names only.
-    plugin.use_mechs = {name + '-PLUS' for name in NON_PLUS_SCRAM}
-
-    class ScramServerEndPoint(sasl_mechanisms.SCRAM):
-        def process_1(self, challenge):
-            super().process_1(challenge)
-            prefix = b'p=tls-unique,'
-            if not self.gs2_header.startswith(prefix):
-                raise RuntimeError('unexpected GS2 header from slixmpp: %r' % self.gs2_header)
-            self.gs2_header = b'p=tls-server-end-point,' + self.gs2_header[len(prefix):]
-            self.client_first_message = self.gs2_header + self.client_first_message_bare
-            return self.client_first_message
-
-    for name in plugin.use_mechs:
-        MECHANISMS[name] = ScramServerEndPoint
-
-    def credentials(required, optional):
-        values = default_credentials(required, optional)
-        if 'channel_binding' in values:
-            values['channel_binding'] = server_end_point(xmpp.socket.getpeercert(True))
-        return values
-
-    plugin.sasl_callback = credentials
-
-
 async def run(args):
     loop = asyncio.get_running_loop()
     done = loop.create_future()
@@ -143,7 +70,6 @@ async def run(args):
     xmpp.register_plugin('xep_0030')
     xmpp.register_plugin('xep_0199')
     observe_auth(xmpp)
-    sasl_workarounds(xmpp, args.sasl)
     peer = slixmpp.JID(args.to) if args.to else None
 
     def on_auth_success(_):

@@ -25,7 +25,6 @@ import sys
 import slixmpp
 
 from peer_io import emit, serve_commands
-from slixmpp_client import sasl_workarounds
 
 
 def parse_args():
@@ -60,8 +59,6 @@ class Peer:
         xmpp = self.xmpp = slixmpp.ClientXMPP(args.jid, args.password)
         xmpp.ca_certs = args.ca
         xmpp.register_plugin('xep_0199')
-        # COMPAT(slixmpp 1.8.3): no channel binding; see slixmpp_client.sasl_workarounds.
-        sasl_workarounds(xmpp, 'no-channel-binding')
         xmpp.auto_authorize = {'yes': True, 'no': False, 'manual': None}[args.auto_authorize]
         xmpp.auto_subscribe = args.auto_subscribe == 'yes'
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { SaslFailure } from '../../../server/errors.ts';
 import {
-  availableMechanisms, startMechanism, SUPPORTED_CHANNEL_BINDINGS, MECHANISMS, isChannelBindingType,
+  availableMechanisms, startMechanism, SUPPORTED_CHANNEL_BINDINGS, MECHANISMS, isChannelBindingType, isAdvertisedChannelBinding,
 } from '../../../server/sasl/mechanism.ts';
 import { ScramExchange } from '../../../server/sasl/scram.ts';
 import { PlainExchange } from '../../../server/sasl/plain.ts';
@@ -45,17 +45,20 @@ describe('SASL mechanism registry', () => {
       expect(availableMechanisms({ secure: true, channelBindings: ['tls-exporter'], enabled: [] })).to.deep.equal([]);
     });
 
-    it('ignores channel-binding types it does not implement', () => {
-      const info = { secure: true, channelBindings: ['tls-unique'] as never[], enabled: ALL };
+    it('does not offer -PLUS for tls-unique alone: it is accepted, never advertised', () => {
+      const info = { secure: true, channelBindings: ['tls-unique'] as const, enabled: ALL };
       expect(availableMechanisms(info)).to.not.include('SCRAM-SHA-256-PLUS');
     });
   });
 
   describe('channel-binding types for XEP-0440', () => {
-    it('lists tls-exporter and tls-server-end-point', () => {
+    it('lists tls-exporter and tls-server-end-point; tls-unique is known but not advertised', () => {
       expect(SUPPORTED_CHANNEL_BINDINGS).to.deep.equal(['tls-exporter', 'tls-server-end-point']);
       expect(isChannelBindingType('tls-exporter')).to.equal(true);
-      expect(isChannelBindingType('tls-unique')).to.equal(false);
+      expect(isChannelBindingType('tls-unique')).to.equal(true);
+      expect(isAdvertisedChannelBinding('tls-unique')).to.equal(false);
+      expect(isAdvertisedChannelBinding('tls-server-end-point')).to.equal(true);
+      expect(isChannelBindingType('tls-unique-for-telnet')).to.equal(false);
     });
   });
 
@@ -88,6 +91,11 @@ describe('SASL mechanism registry', () => {
 
     it('refuses -PLUS when the connection has no channel-binding data', () => {
       expect(conditionOf(() => startMechanism('SCRAM-SHA-256-PLUS', makeContext({})))).to.equal('invalid-mechanism');
+    });
+
+    it('refuses -PLUS when tls-unique is all the connection has (it is never offered for it alone)', () => {
+      const onlyUnique = makeContext({}, { channelBindings: { 'tls-unique': Buffer.from('f') }, acceptTlsUnique: true });
+      expect(conditionOf(() => startMechanism('SCRAM-SHA-256-PLUS', onlyUnique))).to.equal('invalid-mechanism');
     });
 
     it('refuses a mechanism that was not offered, when told what was', () => {

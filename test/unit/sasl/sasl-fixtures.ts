@@ -7,6 +7,7 @@ export interface ContextOptions {
   secure?: boolean;
   plusOffered?: boolean;
   channelBindings?: Partial<Record<ChannelBindingType, Buffer>>;
+  acceptTlsUnique?: boolean;
   scramIterations?: number;
 }
 
@@ -22,6 +23,7 @@ export function makeContext(accounts: Record<string, ScramCredentials>, opts: Co
     channelBinding: (type: ChannelBindingType) => opts.channelBindings?.[type],
     secure: opts.secure ?? true,
     plusOffered: opts.plusOffered ?? false,
+    ...(opts.acceptTlsUnique !== undefined ? { acceptTlsUnique: opts.acceptTlsUnique } : {}),
     ...(opts.scramIterations !== undefined ? { scramIterations: opts.scramIterations } : {}),
   };
 }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { deriveScramKeys, type ScramCredentials } from '../../../server/sasl/credentials.ts';
 import { ScramExchange } from '../../../server/sasl/scram.ts';
+import { SaslFailure } from '../../../server/errors.ts';
 import type { SaslStep } from '../../../server/sasl/mechanism.ts';
 import { makeContext, failureOf, type ContextOptions } from './sasl-fixtures.ts';
 import { TestScramClient, type NodeHash } from '../../support/scram-test-client.ts';
@@ -302,9 +303,9 @@ describe('SCRAM server (RFC 5802, RFC 7677)', () => {
       expect(await failureOf(result)).to.equal('not-authorized');
     });
 
-    it('an unsupported type (tls-unique) → malformed-request at client-first', async () => {
+    it('an unknown type → malformed-request at client-first', async () => {
       const { ex, ctx } = exchange('SHA-256', both, true);
-      expect(await failureOf(ex.step(Buffer.from('p=tls-unique,,n=user,r=abc')))).to.equal('malformed-request');
+      expect(await failureOf(ex.step(Buffer.from('p=tls-unique-for-telnet,,n=user,r=abc')))).to.equal('malformed-request');
       expect(ctx.lookups).to.deep.equal([]);
     });
 
@@ -339,6 +340,64 @@ describe('SCRAM server (RFC 5802, RFC 7677)', () => {
     it("'n' succeeds on a -PLUS-offering stream with a mechanism without -PLUS", async () => {
       const { step } = await login('SHA-1', { username: 'user', password: 'pencil', flag: 'n' }, both);
       expect(step.kind).to.equal('success');
+    });
+  });
+
+  describe('tls-unique (RFC 5929 §3): accepted when sasl.acceptTlsUnique, never advertised', () => {
+    // 48 bytes: a TLS 1.3 Finished with SHA-384; on TLS 1.2 it is 12. The server takes it as the connection gives it.
+    const UNIQUE = Buffer.from('fce5f55d795fd873fbf763374aa72bedc000d622d68bf7a665dfc473e6ece0b98fafe74291bfdd931524b8a0c5168ae5', 'hex');
+    const bindings = { 'tls-exporter': EXPORTER, 'tls-server-end-point': END_POINT, 'tls-unique': UNIQUE };
+    const accepting = { channelBindings: bindings, plusOffered: true, acceptTlsUnique: true };
+
+    for (const hash of ['SHA-1', 'SHA-256', 'SHA-512'] as const) {
+      it(`SCRAM-${hash}-PLUS with tls-unique succeeds when accepted, and the server signature proves the binding`, async () => {
+        const { step, client } = await login(hash, { username: 'user', password: 'pencil', flag: 'p=tls-unique', cbData: UNIQUE }, accepting, true);
+        expect(step).to.deep.include({ kind: 'success', username: 'user' });
+        expect(step.data!.toString()).to.equal(client.expectedServerFinal());
+      });
+    }
+
+    for (const [name, opts] of [
+      ['sasl.acceptTlsUnique false', { channelBindings: bindings, plusOffered: true, acceptTlsUnique: false }],
+      ['a context that does not say (the default of SaslContext)', { channelBindings: bindings, plusOffered: true }],
+    ] as const) {
+      it(`is refused with ${name}: malformed-request 'unsupported-channel-binding-type' at client-first, no lookup`, async () => {
+        const { ex, ctx } = exchange('SHA-256', opts, true);
+        const failure = await ex.step(Buffer.from('p=tls-unique,,n=user,r=abc')).then(
+          () => expect.fail('the step succeeded'),
+          (err: unknown) => err as SaslFailure,
+        );
+        expect(failure).to.be.instanceOf(SaslFailure);
+        expect(failure).to.include({ condition: 'malformed-request', text: 'unsupported-channel-binding-type' });
+        expect(ctx.lookups).to.deep.equal([]);
+      });
+    }
+
+    it('a wrong tls-unique value → not-authorized (channel-bindings-dont-match)', async () => {
+      const wrong = Buffer.from(UNIQUE);
+      wrong[UNIQUE.length - 1]! ^= 0x80;
+      const failure = await login('SHA-256', { username: 'user', password: 'pencil', flag: 'p=tls-unique', cbData: wrong }, accepting, true).then(
+        () => expect.fail('the login succeeded'),
+        (err: unknown) => err as SaslFailure,
+      );
+      expect(failure).to.include({ condition: 'not-authorized', text: 'channel-bindings-dont-match' });
+    });
+
+    it("another type's data, or a truncated value, under p=tls-unique → not-authorized", async () => {
+      for (const cbData of [EXPORTER, END_POINT, UNIQUE.subarray(0, 12)]) {
+        const result = login('SHA-512', { username: 'user', password: 'pencil', flag: 'p=tls-unique', cbData }, accepting, true);
+        expect(await failureOf(result)).to.equal('not-authorized');
+      }
+    });
+
+    it('accepted but absent on this connection (no TLS session, e.g. WebSocket) → malformed-request', async () => {
+      const { ex } = exchange('SHA-256', { channelBindings: { 'tls-server-end-point': END_POINT }, plusOffered: true, acceptTlsUnique: true }, true);
+      expect(await failureOf(ex.step(Buffer.from('p=tls-unique,,n=user,r=abc')))).to.equal('malformed-request');
+    });
+
+    it("does not touch the 'y' rule: 'y' with -PLUS offered is still refused as a downgrade", async () => {
+      const { ex } = exchange('SHA-256', accepting, false);
+      expect(await failureOf(ex.step(Buffer.from('y,,n=user,r=abc')))).to.equal('not-authorized');
     });
   });
 
