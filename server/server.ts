@@ -158,6 +158,7 @@ export class Server {
     const tlsFor = (host?: string): TlsSettings => certificates.serverOptions(host);
     const onReload = (fn: () => void) => void certificates.onReload(fn);
 
+    const { throttle } = config.sasl;
     const services: C2sServices = {
       hosts: this.hosts,
       sessions: this.sessions,
@@ -165,8 +166,16 @@ export class Server {
       presence: this.presence,
       accounts: this.accounts,
       throttle: new AuthThrottle({
-        perIp: { attempts: config.sasl.throttle.perIp.attempts, windowMs: config.sasl.throttle.perIp.windowSeconds * 1000 },
-        perAccount: { attempts: config.sasl.throttle.perAccount.attempts, windowMs: config.sasl.throttle.perAccount.windowSeconds * 1000 },
+        perAddress: {
+          freeFailures: throttle.perAddress.freeFailures,
+          baseDelayMs: throttle.perAddress.baseDelaySeconds * 1000,
+          maxDelayMs: throttle.perAddress.maxDelaySeconds * 1000,
+          forgetAfterMs: throttle.perAddress.forgetAfterSeconds * 1000,
+        },
+        perBlock: throttle.perBlock,
+        perAccount: { hotAfterFailures: throttle.perAccount.hotAfterFailures, coolDownMs: throttle.perAccount.coolDownSeconds * 1000 },
+        // An exchange ends with its stream at the latest: the auth timeout, noticed by the next sweep.
+        holdMs: config.c2s.authTimeoutSeconds * 1000 + sweepInterval(config),
       }),
       config,
       log: this.log,

@@ -71,7 +71,7 @@ export class SaslNegotiation {
 
   private auth(el: Element): void | Promise<void> {
     const ip = this.session.stream.remoteAddress;
-    const verdict = this.services.throttle.check(ip);
+    const verdict = this.services.throttle.admit(ip);
     if (!verdict.allowed) return this.refuse('temporary-auth-failure', 'too many failed attempts; try again later');
     const mechanism = el.attrs.mechanism ?? '';
     const offered = this.offered();

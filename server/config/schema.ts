@@ -76,14 +76,6 @@ const mongodbStorage = z.strictObject({
   database: z.string().optional().describe('Database name; default: the URI path, else "chorus"'),
 });
 
-const throttleWindow = (attempts: number, windowSeconds: number) =>
-  z
-    .strictObject({
-      attempts: z.number().int().min(1).default(attempts).describe('Failed attempts allowed in the window'),
-      windowSeconds: z.number().int().min(1).default(windowSeconds).describe('Length of the window'),
-    })
-    .prefault({});
-
 export const coreConfigSchema = z.strictObject({
   dataDir: z
     .string()
@@ -125,11 +117,33 @@ export const coreConfigSchema = z.strictObject({
         .describe("Accept SCRAM-…-PLUS bound with tls-unique (never advertised), also on TLS 1.3 as OpenSSL-based clients such as slixmpp compute it; false: only tls-exporter and tls-server-end-point"),
       throttle: z
         .strictObject({
-          perIp: throttleWindow(10, 60),
-          perAccount: throttleWindow(5, 300),
+          perAddress: z
+            .strictObject({
+              freeFailures: z.number().int().min(0).default(5).describe('Failed attempts from one address (IPv6: one /64) before it must wait between attempts; exchanges still in progress count as failures, so parallel connections get no more'),
+              baseDelaySeconds: z.number().positive().default(1).describe('The first wait; each further failure doubles it'),
+              maxDelaySeconds: z.number().positive().default(900).describe('The longest wait (15 min)'),
+              forgetAfterSeconds: z.number().positive().default(3600).describe('An address (or block) is forgotten after this long without a failure; at least maxDelaySeconds'),
+            })
+            .refine((a) => a.maxDelaySeconds >= a.baseDelaySeconds, { message: 'must be at least baseDelaySeconds', path: ['maxDelaySeconds'] })
+            .refine((a) => a.forgetAfterSeconds >= a.maxDelaySeconds, { message: 'must be at least maxDelaySeconds', path: ['forgetAfterSeconds'] })
+            .prefault({})
+            .describe('Exponential backoff per client address; an attempt during a wait gets <temporary-auth-failure/> and is not counted'),
+          perBlock: z
+            .strictObject({
+              distinctAddresses: z.number().int().min(2).default(8).describe('Addresses of one IPv4 /24 (IPv6 /48) that must have failed before the block waits as a whole, by the same backoff'),
+            })
+            .prefault({})
+            .describe('Address rotation inside one network: one guessing address never makes its block wait'),
+          perAccount: z
+            .strictObject({
+              hotAfterFailures: z.number().int().min(1).default(5).describe('Failures on one account, without a pause of coolDownSeconds, after which addresses that failed recently may not try it; a clean address always may'),
+              coolDownSeconds: z.number().positive().default(300).describe("An account's count is forgotten after this long without a failure; an address that failed within it is 'recent'"),
+            })
+            .prefault({})
+            .describe('Guessing spread over many networks; an account is never refused on its own count'),
         })
         .prefault({})
-        .describe('Failed authentication attempts allowed per client IP and per account'),
+        .describe('Slows password guessing by client address, address block and account; failures on an account never refuse an address that has not failed recently itself'),
     })
     .prefault({}),
   roster: z

@@ -23,7 +23,11 @@ describe('configuration', () => {
     expect(c.dataDir).to.equal('./data');
     expect(c.storage).to.deep.equal({ kind: 'embedded', compactionIntervalSeconds: 3600 });
     expect(c.c2s.maxStanzaBytes).to.equal(256 * 1024);
-    expect(c.sasl.throttle.perIp).to.deep.equal({ attempts: 10, windowSeconds: 60 });
+    expect(c.sasl.throttle).to.deep.equal({
+      perAddress: { freeFailures: 5, baseDelaySeconds: 1, maxDelaySeconds: 900, forgetAfterSeconds: 3600 },
+      perBlock: { distinctAddresses: 8 },
+      perAccount: { hotAfterFailures: 5, coolDownSeconds: 300 },
+    });
     expect(c.modules).to.deep.equal({
       disco: {},
       ping: {},
@@ -59,6 +63,19 @@ describe('configuration', () => {
     expect(problems).to.have.length(2);
     expect(problems[0]).to.match(/^listeners\.0\.port: .*expected number/);
     expect(problems[1]).to.match(/^c2s\.maxAuthFailures: .*<=5/);
+  });
+
+  it('refuses the old fixed-window throttle keys and a throttle that would forget an address while it waits', () => {
+    expect(problemsOf(() => validateConfig({ hosts: [{ domain: 'a' }], sasl: { throttle: { perIp: { attempts: 10, windowSeconds: 60 } } } }, modules))).to.deep.equal([
+      'sasl.throttle.perIp: unknown key',
+    ]);
+    const problems = problemsOf(() =>
+      validateConfig({ hosts: [{ domain: 'a' }], sasl: { throttle: { perAddress: { baseDelaySeconds: 10, maxDelaySeconds: 5, forgetAfterSeconds: 4 } } } }, modules),
+    );
+    expect(problems).to.deep.equal([
+      'sasl.throttle.perAddress.maxDelaySeconds: must be at least baseDelaySeconds',
+      'sasl.throttle.perAddress.forgetAfterSeconds: must be at least maxDelaySeconds',
+    ]);
   });
 
   it('refuses an unknown listener type, a bad MongoDB URI and a missing host list', () => {
