@@ -2,7 +2,17 @@
 // messages to an online and an offline account, then a scrape over HTTP whose every Chorus
 // sample is checked against what the clients did; who may scrape; turning it off.
 import { expect } from 'chai';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../../support/test-server.ts';
+import { testCertificate, TEST_DOMAINS } from '../../support/test-certificate.ts';
+import { Server } from '../../../server/server.ts';
+import { validateConfig } from '../../../server/config/load-config.ts';
+import { openStore } from '../../../server/storage/open-store.ts';
+import { silentLogger } from '../../../server/log.ts';
+import { modules } from '../../../xep/index.ts';
+import type { Module } from '../../../server/module.ts';
 import { RawClient, NS } from '../../support/raw-client.ts';
 import { WsClient } from '../../support/ws-client.ts';
 import { parseExposition, sampleKey, scrape, type Exposition } from '../../support/prometheus.ts';
@@ -181,6 +191,40 @@ describe('metrics: the Prometheus endpoint', function () {
   it('by default the whole of 127.0.0.0/8 may scrape', async () => {
     t = await startTestServer();
     expect((await scrape(t.httpPort, { localAddress: '127.0.0.2' })).status).to.equal(200);
+  });
+
+  it("serves a module's own metrics, shared by its instances on every host; the archive counter is the core's", async () => {
+    // A module started on each of the two test hosts counts its start-ups.
+    const counting: Module = {
+      name: 'metrics-probe',
+      specs: ['none (a test module)'],
+      setup(ctx) {
+        ctx.metrics.counter({ name: 'chorus_probe_setups_total', help: 'module setups', labelNames: ['host'] }).inc({ host: ctx.host.domain });
+        ctx.metrics.counter({ name: 'chorus_archive_writes_total', help: 'what MAM will do' }).inc();
+      },
+    };
+    const cert = testCertificate();
+    const dataDir = await mkdtemp(join(tmpdir(), 'chorus-test-'));
+    const all = [...modules, counting];
+    const config = validateConfig(
+      {
+        hosts: TEST_DOMAINS.map((domain) => ({ domain, certificate: { cert: cert.certFile, key: cert.keyFile } })),
+        listeners: [{ type: 'http', address: '127.0.0.1', port: 0 }],
+        dataDir,
+      },
+      all,
+    );
+    const server = new Server({ config, modules: all, log: silentLogger, store: await openStore({ kind: 'embedded', inMemory: true }) });
+    await server.start();
+    try {
+      const e = parseExposition((await scrape(server.port('http'))).body);
+      expect(e.types.get('chorus_probe_setups_total')).to.equal('counter');
+      for (const host of TEST_DOMAINS) expect(value(e, 'chorus_probe_setups_total', { host }), host).to.equal(1);
+      expect(value(e, 'chorus_archive_writes_total')).to.equal(TEST_DOMAINS.length);
+    } finally {
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('metrics.path moves the endpoint; metrics.enabled: false removes it (404)', async () => {
