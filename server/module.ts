@@ -14,6 +14,7 @@ import type { HttpHandler } from './net/http-router.ts';
 import type { Host } from './host.ts';
 import type { Accounts } from './accounts.ts';
 import type { RosterItem } from './im/roster-store.ts';
+import type { ModuleMetrics } from './metrics.ts';
 import { hasFrom } from './im/subscription-state.ts';
 
 export interface Module<C = unknown> {
@@ -85,6 +86,13 @@ export interface ModuleContext<C = unknown> {
     mayReceivePresence(owner: Jid, requester: Jid): true | Promise<boolean>;
   };
   readonly sessions: ModuleSessions;
+  /**
+   * The module's own Prometheus metrics, in the server's registry (served at /metrics): created
+   * on first use, shared by the module's instances on every host, kept when the module stops.
+   * Names start with `chorus_`; document each in docs/metrics.md. The archive module (MAM)
+   * increments `chorus_archive_writes_total`, which the core declares.
+   */
+  readonly metrics: ModuleMetrics;
   readonly timers: {
     setTimeout(fn: () => void, ms: number): void;
     setInterval(fn: () => void, ms: number): void;
@@ -113,6 +121,7 @@ export interface ModuleServices {
   route(stanza: Element): void;
   sendAs(session: BoundSession, stanza: Element): void;
   rosterItem(owner: Jid, contact: Jid): Promise<RosterItem | null>;
+  metrics: ModuleMetrics;
 }
 
 /** A started module: stopping it undoes every registration it made. */
@@ -181,6 +190,7 @@ export async function startModule<C>(mod: Module<C>, config: C, services: Module
         return slot as SessionSlot<T>;
       },
     },
+    metrics: services.metrics,
     timers: {
       setTimeout: (fn, ms) => {
         const t = setTimeout(fn, ms);

@@ -148,7 +148,9 @@ export class Router {
   private replyToIqFailure(s: Stanza, err: unknown, origin: BoundSession | null): void | Promise<void> {
     if (err instanceof StanzaError) return this.bounce(s, err, origin);
     if (err instanceof JidError) return this.bounce(s, new StanzaError('jid-malformed'), origin);
-    this.log.error({ err, iq: s.el.toString().slice(0, 500) }, 'IQ handler failed');
+    // What the IQ was, not what it carried: payloads hold passwords (XEP-0077) and private data.
+    const payload = s.el.getChildElements()[0];
+    this.log.error({ err, iq: { type: s.type, payload: payload?.name, xmlns: payload?.attrs.xmlns, from: s.from.toString() } }, 'IQ handler failed');
     return this.bounce(s, new StanzaError('internal-server-error'), origin);
   }
 

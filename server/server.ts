@@ -28,6 +28,10 @@ import { listenHttp } from './net/http-listener.ts';
 import { placeholderPage, webClientHandler } from './net/web-client.ts';
 import { NS_SESSION } from './c2s/bind.ts';
 import { listenAdmin, type AdminListener } from './admin/admin-socket.ts';
+import { ServerMetrics } from './metrics.ts';
+import { timedStore } from './storage/timed-store.ts';
+import { metricsHandler } from './net/metrics-endpoint.ts';
+import { MECHANISMS } from './sasl/mechanism.ts';
 import type { ClientSession } from './c2s/client-session.ts';
 import type { C2sServices } from './c2s/c2s-services.ts';
 import type { TlsSettings } from './stream/socket-stream.ts';
@@ -51,6 +55,8 @@ export class Server {
   readonly hosts = new Map<string, Host>();
   readonly sessions = new LocalSessionRegistry();
   readonly http = new HttpRouter();
+  /** This server's Prometheus registry and counters (docs/metrics.md). */
+  readonly metrics: ServerMetrics;
   readonly listeners: Listening[] = [];
   store!: Store;
   accounts!: Accounts;
@@ -67,6 +73,7 @@ export class Server {
   constructor(private readonly opts: ServerOptions) {
     this.config = opts.config;
     this.log = opts.log;
+    this.metrics = new ServerMetrics({ mechanisms: MECHANISMS, enabled: opts.config.sasl.mechanisms });
   }
 
   get dataDir(): string {
@@ -79,7 +86,9 @@ export class Server {
    */
   async open(): Promise<void> {
     const { config } = this;
-    this.store = this.opts.store ?? (await openStore(storageSettings(config, this.dataDir), this.log));
+    const store = this.opts.store ?? (await openStore(storageSettings(config, this.dataDir), this.log));
+    // Every operation of the core and the modules is timed, whichever adapter is underneath.
+    this.store = timedStore(store, (collection, operation, seconds) => this.metrics.storageOperation(collection, operation, seconds));
     const specs: CollectionSpec[] = [...accountCollections, ...rosterCollections, ...pendingCollections, ...offlineCollections];
     for (const m of this.enabledModules()) specs.push(...(m.collections ?? []));
     await ensureCollections(this.store, specs);
@@ -124,6 +133,7 @@ export class Server {
       // asked otherwise or the account's store is full; unclaimed, the sender gets an error.
       host.hooks.filter('message/offline', Band.Archive, async ({ stanza }) => {
         const verdict = await offline.store(stanza, host.domain);
+        if (verdict === 'stored') this.metrics.offlineWrites.inc();
         return verdict === 'stored' || verdict === 'discarded' ? 'drop' : undefined;
       }, 'core');
       for (const mod of this.enabledModules()) {
@@ -138,6 +148,7 @@ export class Server {
             route: (el) => this.settle(this.router.routeElement(el)),
             sendAs: (session, el) => this.settle(this.router.sendAs(session, el)),
             rosterItem: (owner, contact) => rosterStore.get(owner.toString(), contact.bare().toString()),
+            metrics: this.metrics,
           }),
         );
       }
@@ -179,12 +190,18 @@ export class Server {
       }),
       config,
       log: this.log,
+      metrics: this.metrics,
       live: this.live,
     };
 
     // Account commands of the CLI reach this process through the admin socket.
     this.admin = await listenAdmin(this);
     const domains = [...this.hosts.keys()];
+    if (config.metrics.enabled) {
+      this.metrics.watchSessions(() => this.live);
+      this.metrics.includeProcessMetrics();
+      this.http.route('GET', config.metrics.path, metricsHandler(this.metrics, config.metrics.allowFrom), 'metrics');
+    }
     this.http.route('GET', '/*', webClientHandler(CLIENT_DIST, () => placeholderPage(domains, '/xmpp-websocket')), 'web-client');
     try {
       for (const l of config.listeners) {

@@ -33,6 +33,9 @@ export function bindResource(session: ClientSession, iq: Element, bind: Element,
   const replaced = services.sessions.add(session);
   replaced?.close(new StreamError('conflict', 'replaced by a new session with the same resource'));
   session.send(x('iq', { type: 'result', id }, x('bind', { xmlns: NS_BIND }, x('jid', null, full.toString()))));
+  // Stream management (XEP-0198, a later issue) binds no resource when it resumes a session; it
+  // logs 'session resumed' with the old and the new session id, at info like this line.
+  services.log.info({ session: session.id, jid: full.toString(), address: session.stream.remoteAddress }, 'resource bound');
   session.host!.hooks.run('session/bound', { session });
 }
 

@@ -7,6 +7,7 @@ import type { Accounts } from '../accounts.ts';
 import type { AuthThrottle } from '../sasl/auth-throttle.ts';
 import type { CoreConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
+import type { ServerMetrics } from '../metrics.ts';
 import type { ClientSession } from './client-session.ts';
 
 export interface C2sServices {
@@ -18,6 +19,8 @@ export interface C2sServices {
   throttle: AuthThrottle;
   config: Pick<CoreConfig, 'c2s' | 'sasl'>;
   log: Logger;
+  /** Counters the session layer feeds (stanzas, authentications). */
+  metrics: ServerMetrics;
   /** Every client session, bound or not: for the idle sweep and shutdown. */
   live: Set<ClientSession>;
 }

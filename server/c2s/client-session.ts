@@ -2,7 +2,7 @@
 // The same negotiation runs over TCP and WebSocket; XmlStream hides the framing.
 import { monotonicMs } from '../clock.ts';
 import { randomToken } from '../random.ts';
-import { StreamError, StanzaError } from '../errors.ts';
+import { StreamError, StanzaError, type StreamErrorCondition } from '../errors.ts';
 import { x, type Element } from '../xml/element.ts';
 import { parseJid, JidError, type Jid } from '../jid.ts';
 import { IQ_TYPES, PRESENCE_TYPES, errorReply, isStanzaName, stanzaType, type Stanza } from '../stanza.ts';
@@ -18,6 +18,20 @@ import type { UnauthenticatedStream } from '../iq-table.ts';
 
 export const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
 
+/** How the client reached us, for logs: the listener's kind, or WebSocket (RFC 7395). */
+export type C2sTransport = 'tcp-starttls' | 'tcp-direct-tls' | 'websocket';
+
+/**
+ * Why a session ended, for logs: the stream error condition sent (its own name, e.g.
+ * 'connection-timeout', 'system-shutdown', 'conflict'), or one of these.
+ */
+export type CloseReason =
+  | StreamErrorCondition
+  | 'peer-closed' // the client closed its stream (RFC 6120 §4.4; RFC 7395 §3.6)
+  | 'transport-lost' // the socket or WebSocket went away without a closing handshake
+  | 'server-closed' // we closed without an error (e.g. after a STARTTLS <failure/>)
+  | 'tls-handshake-failed';
+
 let sessionCounter = 0;
 
 // The session is its stream's handler and its queue's owner itself: no closures per connection.
@@ -25,6 +39,7 @@ export class ClientSession implements PresenceState, StreamHandlers, QueueOwner 
   /** For logs. */
   readonly id = (++sessionCounter).toString(36);
   readonly createdAt = monotonicMs();
+  readonly transport: C2sTransport;
   host: Host | null = null;
   /** The authenticated account (bare JID) once SASL succeeded. */
   user: Jid | null = null;
@@ -52,8 +67,20 @@ export class ClientSession implements PresenceState, StreamHandlers, QueueOwner 
   ) {
     this.queue = new SerialQueue(services.config.c2s.queueLength, this);
     this.sasl = new SaslNegotiation(this, services);
+    this.transport = stream.framing === 'websocket' ? 'websocket' : stream.secure ? 'tcp-direct-tls' : 'tcp-starttls';
     stream.setHandlers(this);
     services.live.add(this);
+    services.log.info({ session: this.id, address: stream.remoteAddress, transport: this.transport }, 'connection opened');
+  }
+
+  /** For the sessions gauge (metrics.ts). */
+  get transportKind(): 'tcp' | 'websocket' {
+    return this.stream.framing;
+  }
+
+  /** For the sessions gauge (metrics.ts). */
+  get stage(): 'negotiating' | 'authenticated' | 'bound' {
+    return this.boundJid ? 'bound' : this.user ? 'authenticated' : 'negotiating';
   }
 
   get jid(): Jid {
@@ -65,7 +92,9 @@ export class ClientSession implements PresenceState, StreamHandlers, QueueOwner 
     return this.boundJid !== null;
   }
 
+  /** Every element to the client goes through here, for the count of what is sent (stream headers and errors aside). */
   send(stanza: Element): void {
+    this.services.metrics.stanzasOut.count(stanza.name);
     this.stream.send(stanza);
   }
 
@@ -76,9 +105,13 @@ export class ClientSession implements PresenceState, StreamHandlers, QueueOwner 
   }
 
   close(error?: StreamError): void {
+    this.closeFor(error?.condition ?? 'server-closed', error);
+  }
+
+  private closeFor(reason: CloseReason, error?: StreamError): void {
     this.queue.clear();
     this.stream.close(error);
-    this.cleanup();
+    this.cleanup(reason, error?.text);
   }
 
   /** Called by the idle sweep with monotonicMs() and the time of the stream's last input. */
@@ -118,7 +151,7 @@ export class ClientSession implements PresenceState, StreamHandlers, QueueOwner 
     if (h.from) to = tryJidString(h.from);
     // RFC 6120 §4.7.3: a new id for every stream, restarts included.
     this.stream.sendOpen({ from: this.host!.domain, to, id: newStreamId(), lang: 'en' });
-    this.stream.send(this.features());
+    this.send(this.features());
   }
 
   private checkHeader(h: PeerHeader): StreamError | null {
@@ -168,6 +201,7 @@ export class ClientSession implements PresenceState, StreamHandlers, QueueOwner 
   /** StreamHandlers: one top-level element. */
   element(el: Element): void {
     if (this.ended) return;
+    this.services.metrics.stanzasIn.count(el.name);
     if (!this.streamOpen) return this.close(new StreamError('not-authorized', 'the stream is not open'));
     const gen = this.generation;
     this.queue.push(() => (gen === this.generation && !this.ended ? this.handle(el) : undefined));
@@ -211,14 +245,15 @@ export class ClientSession implements PresenceState, StreamHandlers, QueueOwner 
   private async startTls(): Promise<void> {
     if (!this.stream.canStartTls) {
       // RFC 6120 §5.4.2.2: <failure/>, then the stream and the connection close.
-      this.stream.send(x('failure', { xmlns: NS_TLS }));
+      this.send(x('failure', { xmlns: NS_TLS }));
       return this.close();
     }
-    this.stream.send(x('proceed', { xmlns: NS_TLS }));
+    this.send(x('proceed', { xmlns: NS_TLS }));
     this.restartStream();
     try {
       await this.stream.startTls(this.host?.domain);
     } catch {
+      this.cleanup('tls-handshake-failed');
       this.stream.destroy();
     }
   }
@@ -302,7 +337,7 @@ export class ClientSession implements PresenceState, StreamHandlers, QueueOwner 
 
   /** StreamHandlers: the client closed its stream. */
   end(): void {
-    this.close();
+    this.closeFor('peer-closed');
   }
 
   /** StreamHandlers: the client's input broke the stream's rules. */
@@ -313,7 +348,7 @@ export class ClientSession implements PresenceState, StreamHandlers, QueueOwner 
   /** StreamHandlers: the transport is gone. */
   closed(): void {
     this.queue.clear();
-    this.cleanup();
+    this.cleanup('transport-lost');
   }
 
   queueFull(): void {
@@ -328,9 +363,14 @@ export class ClientSession implements PresenceState, StreamHandlers, QueueOwner 
     this.internalError(err);
   }
 
-  private cleanup(): void {
+  /** The session ends once, for the first reason that comes (closing our side, then the transport going, is one end). */
+  private cleanup(reason: CloseReason, text?: string): void {
     if (this.ended) return;
     this.ended = true;
+    this.services.log.info(
+      { session: this.id, address: this.stream.remoteAddress, transport: this.transport, reason, text, jid: this.boundJid?.toString(), durationMs: Math.round(monotonicMs() - this.createdAt) },
+      'connection closed',
+    );
     this.services.live.delete(this);
     if (this.boundJid) {
       this.services.sessions.remove(this);

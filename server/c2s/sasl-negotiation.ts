@@ -6,6 +6,7 @@ import { availableMechanisms, startMechanism, type SaslExchange, type SaslContex
 import { jid, normalizeLocalpart, JidError, type Jid } from '../jid.ts';
 import type { ClientSession } from './client-session.ts';
 import type { C2sServices } from './c2s-services.ts';
+import { reportAuthFailure, reportAuthSuccess } from './auth-report.ts';
 
 export const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
 export const NS_SASL_CB = 'urn:xmpp:sasl-cb:0';
@@ -15,6 +16,8 @@ export class SaslNegotiation {
   private failures = 0;
   /** The account named in the current exchange, for per-account throttling. */
   private attempted: string | undefined;
+  /** The mechanism the client asked for last, for logs and metrics. */
+  private mechanism = '';
 
   constructor(
     private readonly session: ClientSession,
@@ -72,8 +75,12 @@ export class SaslNegotiation {
   private auth(el: Element): void | Promise<void> {
     const ip = this.session.stream.remoteAddress;
     const verdict = this.services.throttle.admit(ip);
-    if (!verdict.allowed) return this.refuse('temporary-auth-failure', 'too many failed attempts; try again later');
-    const mechanism = el.attrs.mechanism ?? '';
+    const mechanism = (this.mechanism = el.attrs.mechanism ?? '');
+    this.attempted = undefined;
+    if (!verdict.allowed) {
+      reportAuthFailure(this.session, this.services, mechanism, undefined, 'temporary-auth-failure');
+      return this.refuse('temporary-auth-failure', 'too many failed attempts; try again later');
+    }
     const offered = this.offered();
     if (!offered.includes(mechanism)) {
       // PLAIN exists but is withheld on an unencrypted stream (RFC 6120 §6.4.2 'encryption-required').
@@ -82,7 +89,6 @@ export class SaslNegotiation {
         : 'invalid-mechanism';
       return this.fail(new SaslFailure(condition));
     }
-    this.attempted = undefined;
     try {
       this.exchange = startMechanism(mechanism, this.context());
     } catch (err) {
@@ -136,6 +142,7 @@ export class SaslNegotiation {
       }
       this.exchange = null;
       this.services.throttle.recordSuccess(this.session.stream.remoteAddress, user.toString());
+      reportAuthSuccess(this.session, this.services, this.mechanism, user);
       this.session.send(x('success', { xmlns: NS_SASL }, result.data && result.data.length ? result.data.toString('base64') : null));
       this.session.authenticated(user);
       this.session.restartStream();
@@ -148,9 +155,10 @@ export class SaslNegotiation {
     this.exchange = null;
     if (!(err instanceof SaslFailure)) throw err;
     this.refuse(err.condition, err.text);
-    if (err.condition === 'aborted' || err.condition === 'temporary-auth-failure') return;
     const host = this.session.host!;
     const account = this.attempted !== undefined ? accountKey(this.attempted, host.domain) : undefined;
+    if (err.condition !== 'aborted') reportAuthFailure(this.session, this.services, this.mechanism, account, err.condition);
+    if (err.condition === 'aborted' || err.condition === 'temporary-auth-failure') return;
     this.services.throttle.recordFailure(this.session.stream.remoteAddress, account);
     // RFC 6120 §6.4.5: a configurable number of retries (2 to 5), then the stream is closed.
     if (++this.failures >= this.services.config.c2s.maxAuthFailures) {

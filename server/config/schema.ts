@@ -1,6 +1,7 @@
 // The configuration schema: the single source of defaults, units and documentation
 // (docs/configuration.md is generated from it and a test keeps the two in step).
 import { z } from 'zod';
+import { parseAddressBlock } from '../net/address-block.ts';
 
 const KiB = 1024;
 
@@ -165,6 +166,17 @@ export const coreConfigSchema = z.strictObject({
     })
     .prefault({})
     .describe('Offline message storage (XEP-0160)'),
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe('Serve Prometheus metrics on every HTTP listener (docs/metrics.md)'),
+      path: z.string().startsWith('/').default('/metrics').describe('Path of the metrics endpoint'),
+      allowFrom: z
+        .array(z.string().refine((s) => parseAddressBlock(s) !== undefined, 'an IP address or a CIDR block, e.g. 10.0.0.0/8 or fd00::/8'))
+        .default(['127.0.0.0/8', '::1'])
+        .describe('Client addresses or CIDR blocks that may scrape (an IPv4 rule also matches its IPv4-mapped IPv6 form); others get 403'),
+    })
+    .prefault({})
+    .describe('Prometheus metrics endpoint'),
   shutdownGraceSeconds: z.number().min(0).default(5).describe('Time streams are given to close on shutdown before sockets are destroyed'),
 });
 
