@@ -9,9 +9,13 @@
 //   password, so it is not a failure and does not lengthen the wait. An address is forgotten after
 //   `forgetAfterMs` without a failure.
 // - Parallel connections must not outrun the count: exchanges still waiting for their outcome are
-//   counted as if they had failed, so an address gets at most its free failures at once, and past
-//   them one exchange at a time. An exchange whose outcome never comes (the client left or aborted)
-//   holds its place for `holdMs`, as long as its unauthenticated stream can live.
+//   counted as if they had failed. For an address with recent failures that means at most its
+//   remaining free failures at once, and past them one exchange at a time. An address with no
+//   failure may start any number of exchanges at once (many clients behind one NAT, a load test:
+//   traffic without failures is never slowed), but at most `freeFailures` of them for the same
+//   account, so a burst from a fresh address tries no more passwords on one account than a
+//   sequence would. An exchange whose outcome never comes (the client left or aborted) holds its
+//   place for `holdMs`, as long as its unauthenticated stream can live.
 // - A block (IPv4 /24, IPv6 /48) waits as a whole, by the failures of all its addresses, but only
 //   once `distinctAddresses` of its addresses have failed: rotating addresses inside a block then
 //   buys little, and one guesser never slows its neighbours (the owner may be in the same /24).
@@ -168,6 +172,8 @@ export class AuthThrottle {
   private readonly accounts: RecentTable<Failures>;
   private readonly addressesInFlight: InFlight;
   private readonly blocksInFlight: InFlight;
+  /** Per address and account: what bounds a clean address's burst on one account. */
+  private readonly pairsInFlight: InFlight;
   private readonly now: () => number;
 
   constructor(private readonly opts: AuthThrottleOptions) {
@@ -189,6 +195,7 @@ export class AuthThrottle {
     this.accounts = new RecentTable<Failures>(opts.perAccount.coolDownMs, maxKeys);
     this.addressesInFlight = new InFlight(opts.holdMs, maxKeys);
     this.blocksInFlight = new InFlight(opts.holdMs, maxKeys);
+    this.pairsInFlight = new InFlight(opts.holdMs, maxKeys);
     this.now = opts.now ?? Date.now;
   }
 
@@ -206,10 +213,11 @@ export class AuthThrottle {
     const waiting = this.waitingUntil(address, block);
     if (waiting > now) return { allowed: false, retryAfterMs: waiting - now };
     const { freeFailures } = this.opts.perAddress;
-    // Exchanges in flight count as failures: past the free ones, one at a time.
+    // Exchanges in flight count as failures: past the free ones, one at a time. A clean address is
+    // bounded per account instead (check()).
     const busy = (inFlight: number, failures: number) => inFlight > 0 && failures + inFlight >= freeFailures;
     const hot = block !== undefined && block.addresses >= this.opts.perBlock.distinctAddresses;
-    if (busy(this.addressesInFlight.count(key, now), address?.failures ?? 0) || (hot && busy(this.blocksInFlight.count(blockId, now), block.failures))) {
+    if ((address && busy(this.addressesInFlight.count(key, now), address.failures)) || (hot && busy(this.blocksInFlight.count(blockId, now), block.failures))) {
       return { allowed: false, retryAfterMs: this.opts.holdMs };
     }
     this.addressesInFlight.add(key, now);
@@ -233,7 +241,14 @@ export class AuthThrottle {
     if (address && acct && acct.failures >= hotAfterFailures && now - address.last < coolDownMs) {
       until = Math.max(until, Math.min(address.last, acct.last) + coolDownMs);
     }
-    if (until <= now) return { allowed: true };
+    if (until <= now) {
+      const pair = pairKey(key, account);
+      if (address || this.pairsInFlight.count(pair, now) < this.opts.perAddress.freeFailures) {
+        this.pairsInFlight.add(pair, now);
+        return { allowed: true };
+      }
+      until = now + this.opts.holdMs;
+    }
     this.release(key);
     return { allowed: false, retryAfterMs: until - now };
   }
@@ -243,7 +258,7 @@ export class AuthThrottle {
     const now = this.now();
     this.prune(now);
     const key = ipKey(ip);
-    this.release(key);
+    this.release(key, account);
     // The block first, so that the address's creation below can count itself in it.
     const { record: block } = this.blocks.touch(blockOf(key), now, () => ({ last: now, failures: 0, until: 0, addresses: 0 }));
     const { record: address, created } = this.addresses.touch(key, now, () => ({ last: now, failures: 0, until: 0 }));
@@ -256,22 +271,24 @@ export class AuthThrottle {
 
   /** Clears the account's count only; see the header for why the address keeps its own. */
   recordSuccess(ip: string, account: string): void {
-    this.release(ipKey(ip));
+    this.release(ipKey(ip), account);
     this.accounts.forget(account);
   }
 
   /** Records kept, for metrics and tests. */
   get size(): { addresses: number; blocks: number; accounts: number; inFlight: number } {
-    return { addresses: this.addresses.size, blocks: this.blocks.size, accounts: this.accounts.size, inFlight: this.addressesInFlight.size + this.blocksInFlight.size };
+    return { addresses: this.addresses.size, blocks: this.blocks.size, accounts: this.accounts.size, inFlight: this.addressesInFlight.size + this.blocksInFlight.size + this.pairsInFlight.size };
   }
 
   private waitingUntil(address: Backoff | undefined, block: Backoff | undefined): number {
     return Math.max(address?.until ?? 0, block?.until ?? 0);
   }
 
-  private release(key: string): void {
+  /** The exchange's outcome came: it no longer holds a place (nor its account's, once check() named it). */
+  private release(key: string, account?: string): void {
     this.addressesInFlight.release(key);
     this.blocksInFlight.release(blockOf(key));
+    if (account !== undefined) this.pairsInFlight.release(pairKey(key, account));
   }
 
   /** The wait the n-th failure sets: none for the free ones, then base, 2·base, 4·base, ... up to the maximum. */
@@ -289,7 +306,12 @@ export class AuthThrottle {
     this.accounts.prune(now);
     this.addressesInFlight.prune(now);
     this.blocksInFlight.prune(now);
+    this.pairsInFlight.prune(now);
   }
+}
+
+function pairKey(addressKey: string, account: string): string {
+  return `${addressKey} ${account}`;
 }
 
 /**

@@ -128,7 +128,20 @@ for (const listener of LISTENERS) {
       expect(checked + answers.filter((a) => a === 'temporary-auth-failure').length).to.equal(200);
     });
 
-    it('twenty parallel connections from one address get its five free guesses at once, then one at a time', async () => {
+    it('many clients behind one address log in at once: thirty parallel logins to thirty accounts all succeed', async () => {
+      const users = Array.from({ length: 30 }, (_, i) => `user${i}`);
+      for (const u of users) await t.addUser(u, `secret-${u}`);
+      const streams = await Promise.all(users.map(() => secureStream(t.c2sPort, '127.0.0.2')));
+      try {
+        streams.forEach((c, i) => c.send(plain(users[i]!, `secret-${users[i]}`)));
+        const answers = await Promise.all(streams.map(async (c) => (await c.next()).name));
+        expect(answers).to.deep.equal(Array(30).fill('success'));
+      } finally {
+        for (const c of streams) c.destroy();
+      }
+    });
+
+    it('twenty parallel connections from a fresh address guessing one account get its five free guesses at once, then one at a time', async () => {
       // A long first wait, so that a slow machine cannot let a sixth guess through by taking a second.
       const slow = await startTestServer({
         config: {
@@ -143,7 +156,7 @@ for (const listener of LISTENERS) {
         streams.forEach((c, i) => c.send(plain('alice', `parallel-${i}`)));
         const answers = await Promise.all(streams.map(async (c) => failureCondition(await c.next())));
         const checked = answers.filter((a) => a === 'not-authorized').length;
-        // Five exchanges in flight count as the five free failures; the sixth waits for their outcome.
+        // Five exchanges on alice in flight count as the five free failures; the sixth waits for their outcome.
         expect(checked, answers.join(' ')).to.be.within(5, 6);
         expect(answers.filter((a) => a === 'temporary-auth-failure')).to.have.length(20 - checked);
         await ownerLogin(slow.c2sPort, '127.0.0.1', 'PLAIN');

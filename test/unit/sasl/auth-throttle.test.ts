@@ -95,12 +95,30 @@ describe('AuthThrottle', () => {
   });
 
   describe('exchanges in flight', () => {
-    it('a burst of parallel exchanges gets the free failures at once, then one exchange at a time', () => {
+    it('a clean address may start any number of exchanges at once (a NAT, a load test), but only the free failures on one account', () => {
       const { th } = throttle();
+      const admitted = Array.from({ length: 100 }, () => th.admit('192.0.2.1'));
+      expect(admitted.every((v) => v.allowed)).to.equal(true);
+      // A hundred different accounts: every exchange goes on.
+      for (let i = 0; i < 97; i++) expect(th.check('192.0.2.1', `user${i}@example.com`)).to.deep.equal(allowed);
+      // One account: its first three (the free failures) go on, the others are refused.
+      const onJuliet = [0, 1, 2].map(() => th.check('192.0.2.1', 'juliet@example.com'));
+      expect(onJuliet).to.deep.equal([allowed, allowed, allowed]);
+      expect(th.admit('192.0.2.1')).to.deep.equal(allowed);
+      expect(th.check('192.0.2.1', 'juliet@example.com')).to.deep.equal(refused(HOLD));
+      // Once one of them has its outcome, another may try juliet.
+      th.recordSuccess('192.0.2.1', 'juliet@example.com');
+      expect(th.admit('192.0.2.1')).to.deep.equal(allowed);
+      expect(th.check('192.0.2.1', 'juliet@example.com')).to.deep.equal(allowed);
+    });
+
+    it('an address with failures gets its remaining free failures at once, then one exchange at a time', () => {
+      const { th, fail } = throttle();
+      fail('192.0.2.1');
       const verdicts = Array.from({ length: 10 }, () => th.admit('192.0.2.1'));
-      expect(verdicts.filter((v) => v.allowed)).to.have.length(3);
-      expect(verdicts.slice(3)).to.deep.equal(Array(7).fill(refused(HOLD)));
-      for (let i = 0; i < 3; i++) th.recordFailure('192.0.2.1');
+      expect(verdicts.filter((v) => v.allowed)).to.have.length(2);
+      expect(verdicts.slice(2)).to.deep.equal(Array(8).fill(refused(HOLD)));
+      for (let i = 0; i < 2; i++) th.recordFailure('192.0.2.1');
       expect(th.admit('192.0.2.1')).to.deep.equal(allowed); // the fourth exchange, past the free ones
       expect(th.admit('192.0.2.1')).to.deep.equal(refused(HOLD)); // waits for the fourth's outcome
       th.recordFailure('192.0.2.1');
