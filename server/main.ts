@@ -11,7 +11,7 @@ import { Server } from './server.ts';
 import { resolve } from 'node:path';
 import { JidError } from './jid.ts';
 import { runAccountCommand, type AdminRequest } from './admin/account-commands.ts';
-import { askRunningServer } from './admin/admin-socket.ts';
+import { askRunningServer, AdminSocketInUseError } from './admin/admin-socket.ts';
 import { CertificateImportError } from './tls/import-certbot.ts';
 import { CertificateFileError } from './tls/certificate-files.ts';
 import { readPassword } from './cli/read-password.ts';
@@ -20,6 +20,7 @@ import { checkCommand } from './cli/check-command.ts';
 import { UsageError, CommandError } from './cli/errors.ts';
 import { StoreLockedError } from './storage/directory-lock.ts';
 import { newerSource } from './build-freshness.ts';
+import { ListenerError } from './net/listener-error.ts';
 
 const USAGE = `usage: chorus <command> [options]
 
@@ -199,7 +200,7 @@ async function bulkRequests(file: string): Promise<AdminRequest[]> {
 /** Mistakes an operator can act on are one line; anything else is a bug and keeps its stack. */
 function describe(err: unknown): string {
   if (err instanceof JidError) return `invalid JID: ${err.message}`;
-  const known = [ConfigError, UsageError, CommandError, CertificateImportError, CertificateFileError, StoreLockedError];
+  const known = [ConfigError, UsageError, CommandError, CertificateImportError, CertificateFileError, StoreLockedError, ListenerError, AdminSocketInUseError];
   if (known.some((k) => err instanceof k)) return (err as Error).message;
   return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }

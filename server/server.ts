@@ -25,6 +25,7 @@ import { AuthThrottle } from './sasl/auth-throttle.ts';
 import { HttpRouter } from './net/http-router.ts';
 import { listenC2s, type Listening } from './net/c2s-listener.ts';
 import { listenHttp } from './net/http-listener.ts';
+import { ListenerError } from './net/listener-error.ts';
 import { placeholderPage, webClientHandler } from './net/web-client.ts';
 import { NS_SESSION } from './c2s/bind.ts';
 import { listenAdmin, type AdminListener } from './admin/admin-socket.ts';
@@ -203,19 +204,26 @@ export class Server {
       this.http.route('GET', config.metrics.path, metricsHandler(this.metrics, config.metrics.allowFrom), 'metrics');
     }
     this.http.route('GET', '/*', webClientHandler(CLIENT_DIST, () => placeholderPage(domains, '/xmpp-websocket')), 'web-client');
+    // Every listener is open before any is announced: a port in use fails the start in one line
+    // naming the listener (ListenerError), not after half of them were logged as listening.
     try {
-      for (const l of config.listeners) {
-        const listening =
-          l.type === 'c2s'
-            ? await listenC2s(l, tlsFor, services, onReload)
-            : await listenHttp(l, { router: this.http, tls: tlsFor(), services, onReload });
-        this.listeners.push(listening);
-        this.log.info({ listener: listening.kind, address: listening.address, port: listening.port }, 'listening');
+      for (const [i, l] of config.listeners.entries()) {
+        try {
+          this.listeners.push(
+            l.type === 'c2s'
+              ? await listenC2s(l, tlsFor, services, onReload)
+              : await listenHttp(l, { router: this.http, tls: tlsFor(), services, onReload }),
+          );
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException;
+          throw new ListenerError(i, l, e.code, e.message);
+        }
       }
     } catch (err) {
       await this.stop();
       throw err;
     }
+    for (const l of this.listeners) this.log.info({ listener: l.kind, address: l.address, port: l.port }, 'listening');
     this.sweepTimer = setInterval(() => this.sweep(), sweepInterval(config));
     this.sweepTimer.unref();
     this.log.info({ hosts: domains, storage: config.storage.kind }, 'Chorus started');

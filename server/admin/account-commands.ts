@@ -8,7 +8,9 @@ export type AdminRequest =
   | { cmd: 'adduser'; jid: string; password: string }
   | { cmd: 'passwd'; jid: string; password: string }
   | { cmd: 'deluser'; jid: string }
-  | { cmd: 'users'; host: string };
+  | { cmd: 'users'; host: string }
+  /** Not an account command: what `chorus check` asks a running server (its pid, then one line per listener). */
+  | { cmd: 'status' };
 
 export type AdminReply = { ok: true; lines: string[] } | { ok: false; error: string; usage: boolean };
 
@@ -47,6 +49,8 @@ async function run(server: Server, req: AdminRequest): Promise<string[]> {
       if (!server.hosts.has(host)) throw new AdminUsageError(`users needs one of the served hosts: ${[...server.hosts.keys()].join(', ')}`);
       return (await server.accounts.list(host)).map((local) => `${local}@${host}`);
     }
+    case 'status':
+      return [`pid ${process.pid}`, ...server.listeners.map((l) => `listening ${l.kind} ${l.address} ${l.port}`)];
     default:
       throw new AdminUsageError(`unknown command ${(req as { cmd?: unknown }).cmd}`);
   }

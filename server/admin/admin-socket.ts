@@ -16,6 +16,12 @@ export function adminSocketPath(dataDir: string): string {
   return join(dataDir, 'chorus.sock');
 }
 
+export class AdminSocketInUseError extends Error {
+  constructor(dataDir: string) {
+    super(`another Chorus server is running on ${dataDir} (its admin socket answers)`);
+  }
+}
+
 export interface AdminListener {
   close(): Promise<void>;
 }
@@ -27,7 +33,7 @@ export async function listenAdmin(server: Server): Promise<AdminListener | null>
     return null;
   }
   // A socket file left by a process that died is in the way; a live one means another server.
-  if (await adminReachable(path)) throw new Error(`another Chorus server is running on ${server.dataDir}`);
+  if (await adminReachable(path)) throw new AdminSocketInUseError(server.dataDir);
   await rm(path, { force: true });
   const listener = net.createServer((socket) => serve(server, socket));
   await new Promise<void>((resolve, reject) => {

@@ -18,6 +18,7 @@ export async function certCommand(config: Config, _log: Logger, args: string[]):
       const cert = await generateCertificate(domain, dataDir, host.serviceNames);
       console.log(`${domain}: generated a self-signed certificate (${cert.names.join(', ')})`);
       console.log(`  SHA-256 fingerprint ${cert.fingerprint}`);
+      console.log(`  SHA-1 fingerprint   ${cert.fingerprintSha1}`);
       console.log(`  ${cert.paths.cert}`);
     }
     return 0;
@@ -26,7 +27,7 @@ export async function certCommand(config: Config, _log: Logger, args: string[]):
     if (!arg) throw new UsageError('cert import needs a directory, e.g. /etc/letsencrypt/live');
     const result = await importCertificates(resolve(arg), dataDir, hosts);
     for (const c of result.imported) {
-      console.log(`imported ${c.from.cert} for ${c.hosts.join(', ')} (valid until ${c.notAfter.toISOString()}, SHA-256 ${c.fingerprint})`);
+      console.log(`imported ${c.from.cert} for ${c.hosts.join(', ')} (valid until ${c.notAfter.toISOString()}, SHA-256 ${c.fingerprint}, SHA-1 ${c.fingerprintSha1})`);
     }
     for (const s of result.skipped) console.log(`skipped ${s.dir}: ${s.reason}`);
     if (result.imported.length === 0) {

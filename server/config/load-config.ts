@@ -79,7 +79,7 @@ function checkCrossFieldRules(config: Config, source?: string): void {
   });
   const bound = new Map<string, number>();
   config.listeners.forEach((l, i) => {
-    const key = `${l.address}:${l.port}`;
+    const key = `${l.address ?? '*'}:${l.port}`;
     if (l.port !== 0 && bound.has(key)) problems.push(`listeners.${i}: ${key} is already used by listeners.${bound.get(key)}`);
     bound.set(key, i);
   });

@@ -31,7 +31,11 @@ const hostSchema = z.strictObject({
 
 const c2sListener = z.strictObject({
   type: z.literal('c2s'),
-  address: z.string().default('0.0.0.0').describe('Address to bind'),
+  address: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Address to bind; absent: every interface, IPv6 and IPv4 (one dual-stack socket; IPv4 only on a host without IPv6). '0.0.0.0': every IPv4 interface only"),
   port: port.describe('TCP port (5222 for STARTTLS, 5223 for direct TLS by convention)'),
   tls: z
     .enum(['starttls', 'direct'])
@@ -45,7 +49,11 @@ const c2sListener = z.strictObject({
 
 const httpListener = z.strictObject({
   type: z.literal('http'),
-  address: z.string().default('0.0.0.0').describe('Address to bind'),
+  address: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Address to bind; absent: every interface, IPv6 and IPv4 (one dual-stack socket; IPv4 only on a host without IPv6). '0.0.0.0': every IPv4 interface only"),
   port: port.describe('TCP port'),
   tls: z.boolean().default(false).describe('Serve HTTPS/WSS with the hosts\' certificates (SNI picks the host)'),
   secureProxy: z

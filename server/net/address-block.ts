@@ -37,3 +37,11 @@ export function addressFilter(rules: readonly string[]): (address: string | unde
     return version !== 0 && allowed.check(address, version === 4 ? 'ipv4' : 'ipv6');
   };
 }
+
+/**
+ * A client's address as people write it: a dual-stack socket reports IPv4 clients as
+ * IPv4-mapped IPv6 (`::ffff:192.0.2.1`), which logs and per-address limits read as `192.0.2.1`.
+ */
+export function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}

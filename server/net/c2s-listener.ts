@@ -43,7 +43,6 @@ export async function listenC2s(config: C2sListenerConfig, tlsFor: TlsSettingsFo
       new ClientSession(new SocketStream(socket, { maxElementBytes, tls: tlsFor }), services, config.requireTls);
     });
   }
-  server.on('error', (err) => services.log.error({ err }, 'c2s listener error'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.address, () => {
@@ -51,6 +50,8 @@ export async function listenC2s(config: C2sListenerConfig, tlsFor: TlsSettingsFo
       resolve();
     });
   });
+  // After listening: a failure to listen is the caller's to report (ListenerError), not a log line.
+  server.on('error', (err) => services.log.error({ err }, 'c2s listener error'));
   const addr = server.address() as net.AddressInfo;
   return {
     kind: config.tls === 'direct' ? 'c2s-direct-tls' : 'c2s-starttls',

@@ -5,6 +5,7 @@ import * as https from 'node:https';
 import type * as net from 'node:net';
 import { WebSocketServer } from 'ws';
 import { WebSocketStream } from '../stream/websocket-stream.ts';
+import { plainAddress } from './address-block.ts';
 import { ClientSession } from '../c2s/client-session.ts';
 import { hostMetaJson, hostMetaXrd, websocketUrl } from './host-meta.ts';
 import type { HttpRouter } from './http-router.ts';
@@ -68,7 +69,7 @@ export async function listenHttp(config: HttpListenerConfig, deps: HttpListenerD
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const secure = config.tls || config.secureProxy;
-      const stream = new WebSocketStream(ws, req.socket.remoteAddress ?? '', secure, maxElementBytes);
+      const stream = new WebSocketStream(ws, plainAddress(req.socket.remoteAddress ?? ''), secure, maxElementBytes);
       new ClientSession(stream, services, false);
     });
   });

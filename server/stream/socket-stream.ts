@@ -8,6 +8,7 @@ import type { Element } from '../xml/element.ts';
 import type { PeerHeader, ResponseHeader, XmlStream } from './xml-stream.ts';
 import { StreamBase } from './stream-base.ts';
 import { monotonicMs } from '../clock.ts';
+import { plainAddress } from '../net/address-block.ts';
 
 /** The server's TLS settings: the default certificate and context, and SNI selection among the hosts' certificates. */
 export interface TlsSettings extends tls.TlsOptions {
@@ -38,7 +39,7 @@ export class SocketStream extends StreamBase implements XmlStream {
   constructor(socket: net.Socket | tls.TLSSocket, private readonly opts: SocketStreamOptions) {
     super();
     this.socket = socket;
-    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remoteAddress = plainAddress(socket.remoteAddress ?? '');
     this.parser = new StreamParser(
       {
         streamStart: (h) => this.handlers?.open(toPeerHeader(h)),

@@ -28,6 +28,8 @@ export interface LoadedCertificate {
   names: string[];
   /** SHA-256 of the leaf, `AA:BB:...`. */
   fingerprint: string;
+  /** SHA-1 of the leaf, `AA:BB:...`: what some clients show (profanity 0.13). */
+  fingerprintSha1: string;
   notBefore: Date;
   notAfter: Date;
   selfSigned: boolean;
@@ -85,6 +87,7 @@ export function parseCertificatePair(certPem: string, keyPem: string, paths: Cer
     privateKey,
     names: certificateDnsNames(leaf),
     fingerprint: leaf.fingerprint256,
+    fingerprintSha1: leaf.fingerprint,
     notBefore: new Date(leaf.validFrom),
     notAfter: new Date(leaf.validTo),
     selfSigned,

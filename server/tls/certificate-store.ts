@@ -249,7 +249,7 @@ export class CertificateStore {
       }
       byHost.set(host, { host, source, certificate, context });
       this.#log.info({
-        host, source, fingerprint: certificate.fingerprint, notAfter: certificate.notAfter.toISOString(),
+        host, source, fingerprint: certificate.fingerprint, fingerprintSha1: certificate.fingerprintSha1, notAfter: certificate.notAfter.toISOString(),
         names: certificate.names, file: certificate.paths.cert,
       }, 'certificate loaded');
     }
@@ -310,7 +310,7 @@ export class CertificateStore {
     }
     const certificate = await generateCertificate(host, this.#dataDir, extraNames, { keyType: this.#keyType });
     this.#log.info({
-      host, fingerprint: certificate.fingerprint, names: certificate.names,
+      host, fingerprint: certificate.fingerprint, fingerprintSha1: certificate.fingerprintSha1, names: certificate.names,
       notAfter: certificate.notAfter.toISOString(), file: certificate.paths.cert,
     }, 'generated a self-signed certificate; clients must be told to trust this fingerprint');
     return { certificate, source: 'generated' };

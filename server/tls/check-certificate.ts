@@ -16,7 +16,9 @@ export interface CertificateCheck {
   warnings: string[];
   notAfter: Date | undefined;
   names: string[];
+  /** SHA-256 and SHA-1 of the leaf. */
   fingerprint: string | undefined;
+  fingerprintSha1: string | undefined;
   selfSigned: boolean;
 }
 
@@ -38,7 +40,7 @@ export function checkCertificate(
 ): CertificateCheck {
   const domain = normalizeDnsName(host);
   const empty = (problem: string): CertificateCheck => ({
-    host: domain, ok: false, problems: [problem], warnings: [], notAfter: undefined, names: [], fingerprint: undefined, selfSigned: false,
+    host: domain, ok: false, problems: [problem], warnings: [], notAfter: undefined, names: [], fingerprint: undefined, fingerprintSha1: undefined, selfSigned: false,
   });
   let certificate: LoadedCertificate;
   if (from instanceof CertificateStore) {
@@ -114,6 +116,7 @@ function judge(host: string, c: LoadedCertificate, opts: CheckOptions): Certific
     notAfter: c.notAfter,
     names: c.names,
     fingerprint: c.fingerprint,
+    fingerprintSha1: c.fingerprintSha1,
     selfSigned: c.selfSigned,
   };
 }

@@ -18,6 +18,7 @@ export interface ImportedCertificate {
   to: CertificatePaths[];
   names: string[];
   fingerprint: string;
+  fingerprintSha1: string;
   notAfter: Date;
   selfSigned: boolean;
 }
@@ -117,6 +118,7 @@ export async function importCertificates(sourceDir: string, dataDir: string, hos
       to,
       names: certificate.names,
       fingerprint: certificate.fingerprint,
+      fingerprintSha1: certificate.fingerprintSha1,
       notAfter: certificate.notAfter,
       selfSigned: certificate.selfSigned,
     });

@@ -11,7 +11,7 @@ const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 const plain = (user: string, password: string) => `<auth xmlns='${NS.sasl}' mechanism='PLAIN'>${b64(`\0${user}\0${password}`)}</auth>`;
 const MAX_AUTH_FAILURES = 3;
 
-/** Two listeners: IPv4 only, and dual-stack, where the server sees IPv4-mapped addresses (::ffff:127.0.0.2). */
+/** Two listeners: IPv4 only, and dual-stack, whose sockets report IPv4 clients as IPv4-mapped addresses (::ffff:127.0.0.2). */
 const LISTENERS = [
   { name: 'an IPv4 listener', address: '127.0.0.1' },
   { name: 'a dual-stack listener', address: '::' },

@@ -91,7 +91,7 @@ describe('configuration', () => {
         modules,
       ),
     );
-    expect(problems).to.deep.equal(['hosts.1.domain: "a" is listed twice', 'listeners.1: 0.0.0.0:5222 is already used by listeners.0']);
+    expect(problems).to.deep.equal(['hosts.1.domain: "a" is listed twice', 'listeners.1: *:5222 is already used by listeners.0']);
   });
 
   it('validates module sections with the module schema, and false disables a module', () => {
