@@ -3,9 +3,10 @@
 // stop it with Ctrl-C in a terminal, where the signal reaches npm and the server together.
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import { ChorusProcess, makeTempDir, runCli, writeConfig, type Launcher } from '../../support/chorus-process.ts';
+import { ChorusProcess, REPO_ROOT, makeTempDir, runCli, writeConfig, type Launcher } from '../../support/chorus-process.ts';
 import { RawClient } from '../../support/raw-client.ts';
 import { connectClient } from '../../support/xmpp-client.ts';
 import { testCertificate } from '../../support/test-certificate.ts';
@@ -65,6 +66,12 @@ describe('lifecycle: restarts and signals, as operators run the server', functio
     await c.login('alice', 'wonderland', 'desk');
     return c;
   }
+
+  it('the compiled build finds package.json from build/: its software version (XEP-0092) is the package\'s', async () => {
+    const built = (await import(pathToFileURL(join(REPO_ROOT, 'build', 'xep', 'version', 'index.js')).href)) as { SOFTWARE_VERSION: string };
+    const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(built.SOFTWARE_VERSION).to.equal(pkg.version);
+  });
 
   it(`starts again at once after kill -9, ${RESTARTS} times in a row, with its data`, async () => {
     // Each killed server stays a zombie (its parent does not reap it): it no longer holds anything,
