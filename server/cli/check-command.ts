@@ -50,14 +50,14 @@ export async function checkCommand(config: Config, _log: Logger): Promise<number
   const { records, skipped } = dnsRecords(config);
   for (const s of skipped) console.log(`\nDNS: nothing to publish for ${s.domain} (${s.reason})`);
   if (records.length) {
-    console.log('\nDNS records to publish (replace 203.0.113.10 with this server\'s public address):');
+    console.log('\nDNS records to publish (replace 203.0.113.10 and 2001:db8::10 with this server\'s public addresses; leave out AAAA without public IPv6):');
     for (const line of records) console.log(`  ${line}`);
   }
   return problems === 0 ? 0 : 1;
 }
 
-/** RFC 6120 §3.2.1 (SRV), XEP-0368 (direct TLS SRV) and the A record for each host that can have public DNS. */
-export function dnsRecords(config: Config, address = '203.0.113.10'): { records: string[]; skipped: { domain: string; reason: string }[] } {
+/** RFC 6120 §3.2.1 (SRV), XEP-0368 (direct TLS SRV) and the A and AAAA records for each host that can have public DNS. */
+export function dnsRecords(config: Config, ipv4 = '203.0.113.10', ipv6 = '2001:db8::10'): { records: string[]; skipped: { domain: string; reason: string }[] } {
   const records: string[] = [];
   const skipped: { domain: string; reason: string }[] = [];
   const starttls = config.listeners.find((l) => l.type === 'c2s' && l.tls === 'starttls');
@@ -70,7 +70,7 @@ export function dnsRecords(config: Config, address = '203.0.113.10'): { records:
     }
     if (starttls) records.push(`_xmpp-client._tcp.${domain}. 3600 IN SRV 5 0 ${starttls.port} ${domain}.`);
     if (direct) records.push(`_xmpps-client._tcp.${domain}. 3600 IN SRV 4 0 ${direct.port} ${domain}.`);
-    records.push(`${domain}. 3600 IN A ${address}`);
+    records.push(`${domain}. 3600 IN A ${ipv4}`, `${domain}. 3600 IN AAAA ${ipv6}`);
   }
   return { records, skipped };
 }

@@ -90,12 +90,13 @@ describe('CLI: chorus check', function () {
       '_xmpp-client._tcp.xmpp.example.org. 3600 IN SRV 5 0 0 xmpp.example.org.',
       '_xmpps-client._tcp.xmpp.example.org. 3600 IN SRV 4 0 0 xmpp.example.org.',
       'xmpp.example.org. 3600 IN A 203.0.113.10',
+      'xmpp.example.org. 3600 IN AAAA 2001:db8::10',
       'DNS: nothing to publish for chat.test (.test names are for local or test use)',
       'DNS: nothing to publish for intranet (a single-label name)',
       'metrics: off (metrics.enabled: false)',
       'listeners.0 (c2s, starttls) 127.0.0.1:0: a free port is picked at each start',
     ]);
-    expect(records.filter((l) => l.includes(' IN '))).to.have.length(3);
+    expect(records.filter((l) => l.includes(' IN '))).to.have.length(4);
   });
 
   it('a port held by another program is a problem: exit 1, naming the listener', async () => {

@@ -56,6 +56,20 @@ describe('listeners: dual-stack default, ports in use, fingerprints', function (
     }
   });
 
+  it("an explicit '0.0.0.0' is IPv4 only", async () => {
+    const cfg = await writeConfig(dir, {
+      dataDir: join(dir, 'data'),
+      log: { level: 'info' },
+      hosts: [{ domain: 'localhost' }],
+      listeners: [{ type: 'http', address: '0.0.0.0', port: 0 }],
+    });
+    const p = await ChorusProcess.start(cfg);
+    processes.push(p);
+    expect(await httpStatus('127.0.0.1', p.port('http'))).to.equal(200);
+    const refused = await httpStatus('::1', p.port('http')).then(String, (err: NodeJS.ErrnoException) => err.code);
+    expect(refused).to.equal('ECONNREFUSED');
+  });
+
   it('a port in use: exit 1 with one line naming the listener and the key to change, nothing announced as listening', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
