@@ -29,13 +29,15 @@ const hostSchema = z.strictObject({
     .describe('Extra names (e.g. conference.example.org) the generated self-signed certificate must cover besides the domain and *.domain'),
 });
 
+const listenAddress = z
+  .string()
+  .min(1)
+  .optional()
+  .describe("Address to bind; absent: every interface, IPv6 and IPv4 (one dual-stack socket; IPv4 only on a host without IPv6). '0.0.0.0': every IPv4 interface only");
+
 const c2sListener = z.strictObject({
   type: z.literal('c2s'),
-  address: z
-    .string()
-    .min(1)
-    .optional()
-    .describe("Address to bind; absent: every interface, IPv6 and IPv4 (one dual-stack socket; IPv4 only on a host without IPv6). '0.0.0.0': every IPv4 interface only"),
+  address: listenAddress,
   port: port.describe('TCP port (5222 for STARTTLS, 5223 for direct TLS by convention)'),
   tls: z
     .enum(['starttls', 'direct'])
@@ -49,11 +51,7 @@ const c2sListener = z.strictObject({
 
 const httpListener = z.strictObject({
   type: z.literal('http'),
-  address: z
-    .string()
-    .min(1)
-    .optional()
-    .describe("Address to bind; absent: every interface, IPv6 and IPv4 (one dual-stack socket; IPv4 only on a host without IPv6). '0.0.0.0': every IPv4 interface only"),
+  address: listenAddress,
   port: port.describe('TCP port'),
   tls: z.boolean().default(false).describe('Serve HTTPS/WSS with the hosts\' certificates (SNI picks the host)'),
   secureProxy: z
@@ -128,7 +126,7 @@ export const coreConfigSchema = z.strictObject({
         .strictObject({
           perAddress: z
             .strictObject({
-              freeFailures: z.number().int().min(0).default(5).describe('Failed attempts from one address (IPv6: one /64) before it must wait between attempts; exchanges still in progress count as failures, so parallel connections get no more'),
+              freeFailures: z.number().int().min(0).default(5).describe('Failed attempts from one address (IPv6: one /64) before it must wait between attempts; exchanges still in progress count as failures (for an address that has not failed yet, per account), so parallel connections get no more'),
               baseDelaySeconds: z.number().positive().default(1).describe('The first wait; each further failure doubles it'),
               maxDelaySeconds: z.number().positive().default(900).describe('The longest wait (15 min)'),
               forgetAfterSeconds: z.number().positive().default(3600).describe('An address (or block) is forgotten after this long without a failure; at least maxDelaySeconds'),

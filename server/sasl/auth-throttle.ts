@@ -33,6 +33,8 @@
 // admission), so the forgotten ones are always at the head and pruning as time passes stops at the
 // first live one; past `maxKeys` a table forgets its oldest record.
 
+import { plainAddress } from '../net/address-block.ts';
+
 export interface AuthThrottleOptions {
   perAddress: {
     freeFailures: number;
@@ -319,9 +321,7 @@ function pairKey(addressKey: string, account: string): string {
  * since one host commonly holds a whole /64 and could otherwise rotate addresses freely.
  */
 export function ipKey(ip: string): string {
-  const addr = ip.replace(/%.*$/, '').toLowerCase();
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(addr);
-  if (mapped) return mapped[1]!;
+  const addr = plainAddress(ip.replace(/%.*$/, '').toLowerCase());
   if (!addr.includes(':')) return addr;
   const groups = ipv6Groups(addr);
   return groups ? `${groups.slice(0, 4).join(':')}::/64` : addr;
